@@ -1,0 +1,103 @@
+/**
+ * Shared pieces of the command line: option parsers that turn bad values into
+ * usage errors, and the top-level error handler.
+ *
+ * @module
+ */
+
+import { InvalidArgumentError } from "@commander-js/extra-typings";
+import { RunError, UsageError } from "../util/errors.ts";
+
+/**
+ * Parses a whole number option value; throws `InvalidArgumentError` otherwise.
+ *
+ * @param min The smallest allowed value.
+ * @returns A commander argument parser.
+ */
+export function intOption(min = 0): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
+      throw new InvalidArgumentError(`expected a whole number, got '${value}'`);
+    }
+    if (n < min) throw new InvalidArgumentError(`expected a number >= ${min}, got ${n}`);
+    return n;
+  };
+}
+
+/**
+ * Parses a positive number (integer or decimal).
+ *
+ * @returns A commander argument parser.
+ */
+export function numberOption(): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n) || n < 0) {
+      throw new InvalidArgumentError(`expected a non-negative number, got '${value}'`);
+    }
+    return n;
+  };
+}
+
+/**
+ * Parses a comma-separated list of whole numbers, e.g. `0,1,2,4`.
+ *
+ * @param min The smallest allowed element.
+ * @returns A commander argument parser.
+ */
+export function intListOption(min = 0): (value: string) => number[] {
+  const one = intOption(min);
+  return (value: string) => {
+    const parts = value.split(",").map((s) => s.trim());
+    if (parts.some((p) => p === "")) {
+      throw new InvalidArgumentError(`expected a comma-separated list of numbers, got '${value}'`);
+    }
+    return parts.map((p) => one(p));
+  };
+}
+
+/**
+ * Wraps a parser that throws `UsageError`/`SyntaxError`/`RangeError` so commander
+ * reports it as an invalid argument.
+ *
+ * @param parse The parser.
+ * @returns A commander argument parser.
+ */
+export function specOption<T>(parse: (value: string) => T): (value: string) => T {
+  return (value: string) => {
+    try {
+      return parse(value);
+    } catch (e) {
+      if (e instanceof InvalidArgumentError) throw e;
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
+}
+
+/** Whether `--debug` was given anywhere on the command line. */
+export function debugEnabled(args: string[] = Deno.args): boolean {
+  return args.includes("--debug") || Deno.env.get("BLSBENCH_DEBUG") === "1";
+}
+
+/**
+ * Turns an error into the exit code of the contract and prints one `error:` line.
+ * Usage errors exit 2, everything else exits 1.
+ *
+ * @param error What was thrown.
+ * @param debug Print the stack trace too.
+ * @returns The exit code.
+ */
+export function reportError(error: unknown, debug = debugEnabled()): number {
+  const code = error instanceof UsageError ? 2 : error instanceof RunError ? 1 : exitCodeOf(error);
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`error: ${message.split("\n")[0]}`);
+  if (debug && error instanceof Error && error.stack) console.error(error.stack);
+  return code;
+}
+
+function exitCodeOf(error: unknown): number {
+  if (error instanceof Deno.errors.NotFound) return 2;
+  if (error instanceof SyntaxError) return 2;
+  return 1;
+}

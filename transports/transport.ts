@@ -1,0 +1,61 @@
+/**
+ * The transport interface: tag-matched point-to-point messages between ranks.
+ *
+ * A rank sends bytes to a peer under a tag and receives from a peer under a tag.
+ * Messages that arrive early for a tag nobody has asked for yet are kept until
+ * asked for; two messages with the same peer and tag are received in the order
+ * they were sent. Collectives use the iteration number as the tag.
+ *
+ * @module
+ */
+
+/** The largest tag a transport accepts (tags are unsigned 32-bit integers). */
+export const MAX_TAG = 0xffff_ffff;
+
+/** The transports this suite ships. */
+export type TransportKind = "tcp" | "unix" | "mpi";
+
+/** Tag-matched point-to-point messaging between the ranks of one run. */
+export interface Transport {
+  /** Which transport this is. */
+  readonly kind: TransportKind;
+  /** This process's rank, 0 <= rank < size. */
+  readonly rank: number;
+  /** The number of ranks in the run. */
+  readonly size: number;
+  /**
+   * Sends `data` to `peer` under `tag`. The promise resolves once the bytes are
+   * handed over (the caller may then reuse `data`); it rejects when the peer is
+   * gone.
+   */
+  send(peer: number, tag: number, data: Uint8Array): Promise<void>;
+  /**
+   * Receives the next message from `peer` under `tag`. It rejects with an error
+   * naming the peer when the peer closes or fails before sending it.
+   */
+  recv(peer: number, tag: number): Promise<Uint8Array>;
+  /** Closes every connection; pending receives reject. */
+  close(): Promise<void>;
+}
+
+/**
+ * Checks a peer rank and a tag, throwing a `RangeError` naming the bad value.
+ *
+ * @example Check arguments
+ * ```ts
+ * import { checkPeerAndTag } from "./transport.ts";
+ * checkPeerAndTag(4, 3, 17); // fine
+ * ```
+ *
+ * @param size The world size.
+ * @param peer The peer rank.
+ * @param tag The tag.
+ */
+export function checkPeerAndTag(size: number, peer: number, tag: number): void {
+  if (!Number.isInteger(peer) || peer < 0 || peer >= size) {
+    throw new RangeError(`Peer rank ${peer} is out of range 0..${size - 1}`);
+  }
+  if (!Number.isInteger(tag) || tag < 0 || tag > MAX_TAG) {
+    throw new RangeError(`Tag ${tag} is out of range 0..${MAX_TAG}`);
+  }
+}
