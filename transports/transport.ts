@@ -36,6 +36,24 @@ export interface Transport {
   recv(peer: number, tag: number): Promise<Uint8Array>;
   /** Closes every connection; pending receives reject. */
   close(): Promise<void>;
+  /** Counters for memory and traffic measurements, where the transport keeps them. */
+  stats?(): TransportStats;
+  /** Restarts the peak-buffer measurement from the current level. */
+  resetPeak?(): void;
+  /** Tells the peers this rank failed, with a reason they can report, then closes. */
+  abort?(reason: string): Promise<void>;
+}
+
+/** Counters a transport keeps. */
+export interface TransportStats {
+  /** Bytes received and not yet taken by `recv`. */
+  bufferedBytes: number;
+  /** The largest `bufferedBytes` since the last `resetPeak`. */
+  peakBufferedBytes: number;
+  /** Payload bytes sent to other ranks. */
+  bytesSent: number;
+  /** Payload bytes received from other ranks. */
+  bytesReceived: number;
 }
 
 /**

@@ -1,0 +1,166 @@
+/**
+ * Builds the full mesh of stream connections: every rank listens, publishes its
+ * address at the rendezvous store, dials the ranks below it and accepts the ranks
+ * above it. Connections that fail the handshake are dropped and logged; the mesh
+ * carries on waiting for the real peers.
+ *
+ * @module
+ */
+
+import { authenticateAsClient, authenticateAsServer } from "./_auth.ts";
+import { DEFAULT_MAX_FRAME_BYTES } from "./_framing.ts";
+import { sleep, withTimeout } from "./_deadline.ts";
+import { type PeerLink, StreamTransport } from "./_stream_transport.ts";
+import { PeerError, TimeoutError } from "./errors.ts";
+import { type Address, RendezvousClient } from "./rendezvous.ts";
+import type { TransportKind } from "./transport.ts";
+
+/** What every stream transport needs to join a run. */
+export interface MeshOptions {
+  /** This rank. */
+  rank: number;
+  /** The world size. */
+  size: number;
+  /** The run's secret (`BLSBENCH_TOKEN`). */
+  token: string;
+  /** The rendezvous store's address. */
+  master: Address;
+  /** Address this rank listens on (TCP; default 127.0.0.1). */
+  bind?: string;
+  /** How long to wait for the mesh to form, in ms (default 60 s). */
+  timeoutMs?: number;
+  /** Largest frame accepted (default 1 GiB). */
+  maxFrameBytes?: number;
+  /** A prefix for the store keys, so several groups can share one store. */
+  namespace?: string;
+  /** Where to log dropped connections (default: stderr). */
+  log?: (message: string) => void;
+}
+
+/** How one kind of stream socket listens and dials. */
+export interface SocketFamily {
+  /** The transport kind. */
+  kind: TransportKind;
+  /** Starts listening; returns the listener and the address to publish. */
+  listen(options: MeshOptions): { listener: Deno.Listener; address: string; cleanup?: () => void };
+  /** Dials a published address. */
+  dial(address: string): Promise<Deno.Conn>;
+  /** Prepares an accepted connection (socket options). */
+  onAccept?(conn: Deno.Conn): void;
+  /** Describes an accepted connection's origin for logs. */
+  describe(conn: Deno.Conn): string;
+}
+
+const HANDSHAKE_TIMEOUT_MS = 5_000;
+
+/**
+ * Joins the mesh and returns the transport.
+ *
+ * @param family How to listen and dial.
+ * @param options Rank, size, token, master.
+ * @returns The connected transport.
+ */
+export async function joinMesh(
+  family: SocketFamily,
+  options: MeshOptions,
+): Promise<StreamTransport> {
+  const { rank, size, token } = options;
+  if (!Number.isInteger(size) || size < 1) {
+    throw new RangeError(`World size ${size} must be at least 1`);
+  }
+  if (!Number.isInteger(rank) || rank < 0 || rank >= size) {
+    throw new RangeError(`Rank ${rank} is out of range 0..${size - 1}`);
+  }
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const maxFrame = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  const log = options.log ?? ((m: string) => console.error(m));
+  const ns = options.namespace ?? "mesh";
+  const links: (PeerLink | undefined)[] = new Array(size).fill(undefined);
+  if (size === 1) return new StreamTransport(family.kind, rank, links);
+
+  const { listener, address, cleanup } = family.listen(options);
+  const store = await RendezvousClient.connect(options.master, token, rank, timeoutMs);
+  const opened: Deno.Conn[] = [];
+  try {
+    await store.set(`${ns}/addr/${rank}`, address);
+
+    const accepting = (async () => {
+      let missing = size - 1 - rank;
+      while (missing > 0) {
+        const conn = await listener.accept();
+        opened.push(conn);
+        family.onAccept?.(conn);
+        const from = family.describe(conn);
+        try {
+          const hs = await withTimeout(
+            authenticateAsServer(conn, token, rank, from, maxFrame),
+            HANDSHAKE_TIMEOUT_MS,
+            `${from} did not finish the handshake in time`,
+          );
+          if (hs.peerRank <= rank || hs.peerRank >= size || links[hs.peerRank]) {
+            throw new Error(`it claimed rank ${hs.peerRank}, which is not expected here`);
+          }
+          links[hs.peerRank] = { conn, reader: hs.reader };
+          missing--;
+        } catch (e) {
+          log(`rank ${rank}: dropped a connection from ${from}: ${(e as Error).message}`);
+          try {
+            conn.close();
+          } catch { /* closed */ }
+        }
+      }
+    })();
+
+    const dialing = Array.from({ length: rank }, async (_, peer) => {
+      const peerAddress = await store.get(`${ns}/addr/${peer}`);
+      let conn: Deno.Conn | undefined;
+      for (let attempt = 0;; attempt++) {
+        try {
+          conn = await family.dial(peerAddress);
+          break;
+        } catch (e) {
+          if (attempt > 50) throw e;
+          await sleep(20);
+        }
+      }
+      opened.push(conn);
+      const hs = await authenticateAsClient(conn, token, rank, `rank ${peer}`, maxFrame);
+      if (hs.peerRank !== peer) {
+        throw new PeerError(
+          peer,
+          `The process at rank ${peer}'s address claimed rank ${hs.peerRank}`,
+        );
+      }
+      links[peer] = { conn, reader: hs.reader };
+    });
+
+    await withTimeout(
+      Promise.all([accepting, ...dialing]),
+      timeoutMs,
+      `Rank ${rank} timed out after ${timeoutMs} ms waiting for ranks ${
+        links.map((l, p) => (l || p === rank ? -1 : p)).filter((p) => p >= 0).join(",")
+      } to connect`,
+    );
+  } catch (e) {
+    for (const c of opened) {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    }
+    if (e instanceof TimeoutError) {
+      const missing = links.map((l, p) => (l || p === rank ? -1 : p)).filter((p) => p >= 0);
+      throw new TimeoutError(
+        `Rank ${rank} timed out after ${timeoutMs} ms: rank(s) ${
+          missing.join(", ")
+        } did not connect`,
+      );
+    }
+    throw e;
+  } finally {
+    store.close();
+    try {
+      listener.close();
+    } catch { /* closed */ }
+  }
+  return new StreamTransport(family.kind, rank, links, cleanup);
+}

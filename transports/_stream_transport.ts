@@ -1,0 +1,187 @@
+/**
+ * A transport over one stream connection per peer (TCP or Unix sockets): frames
+ * out through a per-peer write queue, frames in through a read loop per peer into
+ * the tag-matching mailbox.
+ *
+ * @module
+ */
+
+import { encodeFrame, FrameKind, type FrameReader, writeAll } from "./_framing.ts";
+import { Mailbox } from "./_mailbox.ts";
+import { PeerError } from "./errors.ts";
+import {
+  checkPeerAndTag,
+  type Transport,
+  type TransportKind,
+  type TransportStats,
+} from "./transport.ts";
+
+/** One authenticated connection to a peer. */
+export interface PeerLink {
+  /** The connection. */
+  conn: Deno.Conn;
+  /** Reads frames from it, positioned after the handshake. */
+  reader: FrameReader;
+}
+
+/** A transport over stream connections. */
+export class StreamTransport implements Transport {
+  readonly kind: TransportKind;
+  readonly rank: number;
+  readonly size: number;
+  #links: (PeerLink | undefined)[];
+  #mailbox: Mailbox;
+  #writeTail: Promise<void>[];
+  #sendFailure: (Error | undefined)[];
+  #closing = false;
+  #readLoops: Promise<void>[] = [];
+  #onClose?: () => void;
+  #bytesSent = 0;
+  #bytesReceived = 0;
+
+  /**
+   * Wraps established links.
+   *
+   * @param kind Which transport.
+   * @param rank This rank.
+   * @param links One link per peer (undefined at this rank's own index).
+   * @param onClose Called once after close (e.g. to remove a socket file).
+   */
+  constructor(
+    kind: TransportKind,
+    rank: number,
+    links: (PeerLink | undefined)[],
+    onClose?: () => void,
+  ) {
+    this.kind = kind;
+    this.rank = rank;
+    this.size = links.length;
+    this.#links = links;
+    this.#mailbox = new Mailbox(this.size);
+    this.#writeTail = links.map(() => Promise.resolve());
+    this.#sendFailure = new Array(this.size).fill(undefined);
+    this.#onClose = onClose;
+    links.forEach((link, peer) => {
+      if (link) this.#readLoops.push(this.#readLoop(peer, link));
+    });
+  }
+
+  async #readLoop(peer: number, link: PeerLink): Promise<void> {
+    let failure: Error;
+    try {
+      for (;;) {
+        const frame = await link.reader.next();
+        if (frame === null) {
+          failure = new PeerError(
+            peer,
+            `Rank ${peer} closed the connection unexpectedly (it may have died)`,
+          );
+          break;
+        }
+        if (frame.kind === FrameKind.Data) {
+          this.#bytesReceived += frame.length;
+          this.#mailbox.deliver(peer, frame.tag, frame.payload);
+        } else if (frame.kind === FrameKind.Close) {
+          failure = new PeerError(peer, `Rank ${peer} closed the connection`);
+          break;
+        } else if (frame.kind === FrameKind.Abort) {
+          const why = new TextDecoder().decode(frame.payload);
+          failure = new PeerError(peer, `Rank ${peer} failed: ${why}`);
+          break;
+        } else {
+          failure = new PeerError(peer, `Rank ${peer} sent an unexpected frame kind ${frame.kind}`);
+          break;
+        }
+      }
+    } catch (e) {
+      failure = this.#closing
+        ? new PeerError(peer, `Transport closed`)
+        : new PeerError(peer, `Connection to rank ${peer} failed: ${(e as Error).message}`, {
+          cause: e,
+        });
+    }
+    this.#sendFailure[peer] ??= failure;
+    this.#mailbox.fail(peer, failure);
+  }
+
+  send(peer: number, tag: number, data: Uint8Array): Promise<void> {
+    checkPeerAndTag(this.size, peer, tag);
+    if (peer === this.rank) {
+      this.#mailbox.deliver(peer, tag, data.slice());
+      return Promise.resolve();
+    }
+    const failure = this.#sendFailure[peer];
+    if (failure) return Promise.reject(failure);
+    const frame = encodeFrame(FrameKind.Data, tag, data);
+    this.#bytesSent += data.byteLength;
+    return this.#enqueue(peer, frame);
+  }
+
+  #enqueue(peer: number, frame: Uint8Array): Promise<void> {
+    const conn = this.#links[peer]!.conn;
+    const next = this.#writeTail[peer].then(() => writeAll(conn, frame)).catch((e) => {
+      const err = this.#sendFailure[peer] ??
+        new PeerError(peer, `Sending to rank ${peer} failed: ${(e as Error).message}`, {
+          cause: e,
+        });
+      this.#sendFailure[peer] = err;
+      throw err;
+    });
+    // Keep the queue going after a failure; the failure is reported to this send only.
+    this.#writeTail[peer] = next.catch(() => {});
+    return next;
+  }
+
+  recv(peer: number, tag: number): Promise<Uint8Array> {
+    checkPeerAndTag(this.size, peer, tag);
+    return this.#mailbox.take(peer, tag);
+  }
+
+  stats(): TransportStats {
+    return {
+      bufferedBytes: this.#mailbox.bufferedBytes,
+      peakBufferedBytes: this.#mailbox.peakBufferedBytes,
+      bytesSent: this.#bytesSent,
+      bytesReceived: this.#bytesReceived,
+    };
+  }
+
+  resetPeak(): void {
+    this.#mailbox.resetPeak();
+  }
+
+  /**
+   * Tells every peer this rank failed (so they report it instead of a bare
+   * disconnect), then closes.
+   *
+   * @param reason Why.
+   */
+  async abort(reason: string): Promise<void> {
+    const body = new TextEncoder().encode(reason.slice(0, 1000));
+    await this.#shutdown(encodeFrame(FrameKind.Abort, 0, body));
+  }
+
+  async close(): Promise<void> {
+    await this.#shutdown(encodeFrame(FrameKind.Close, 0, new Uint8Array()));
+  }
+
+  async #shutdown(goodbye: Uint8Array): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    await Promise.all(this.#links.map(async (link, peer) => {
+      if (!link) return;
+      if (!this.#sendFailure[peer]) {
+        await Promise.race([
+          this.#enqueue(peer, goodbye).catch(() => {}),
+          new Promise((r) => setTimeout(r, 1000)),
+        ]);
+      }
+      try {
+        link.conn.close();
+      } catch { /* already closed */ }
+    }));
+    await Promise.all(this.#readLoops);
+    this.#mailbox.failAll(new PeerError(this.rank, "Transport closed"));
+    this.#onClose?.();
+  }
+}
