@@ -68,7 +68,7 @@ interface StoreRequest {
  * @param options Token and address.
  * @returns The running store.
  */
-export async function startRendezvousStore(options: StoreOptions): Promise<RendezvousStore> {
+export function startRendezvousStore(options: StoreOptions): Promise<RendezvousStore> {
   const listener = Deno.listen({
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
@@ -148,7 +148,7 @@ export async function startRendezvousStore(options: StoreOptions): Promise<Rende
   })();
 
   const addr = listener.addr as Deno.NetAddr;
-  return {
+  return Promise.resolve({
     address: { hostname: addr.hostname, port: addr.port },
     get rejected() {
       return rejected;
@@ -164,7 +164,7 @@ export async function startRendezvousStore(options: StoreOptions): Promise<Rende
       }
       await acceptLoop;
     },
-  };
+  });
 }
 
 /** A connection to the rendezvous store. */
