@@ -1,0 +1,366 @@
+/**
+ * The numeric kernels of DLRM inference: matrix products (OpenBLAS through FFI,
+ * or a TypeScript fallback), linear layers, ReLU, sigmoid, embedding-bag sums
+ * and the dot interaction.
+ *
+ * @module
+ */
+
+import { RunError, UsageError } from "../util/errors.ts";
+import { OPENBLAS_NAMES, openOpenBlas } from "./_openblas.ts";
+import { sgemmTs } from "./_ts_gemm.ts";
+
+/** Where matrix products run. */
+export type KernelBackend = "openblas" | "typescript";
+
+/** Options for {@link loadKernels}. */
+export interface KernelOptions {
+  /**
+   * `auto` (default) uses OpenBLAS when it loads and the TypeScript GEMM
+   * otherwise; `openblas` fails when the library is missing; `typescript`
+   * never touches FFI. The environment variable `BLSBENCH_KERNELS` sets the
+   * default.
+   */
+  backend?: "auto" | KernelBackend;
+  /** OpenBLAS threads for this process (default 1: one thread per rank). */
+  threads?: number;
+  /** The BLAS library file to open instead of the usual OpenBLAS names. */
+  library?: string;
+}
+
+/** Matrix products on one backend. */
+export interface Kernels {
+  /** The backend in use. */
+  readonly backend: KernelBackend;
+  /** A one-line description (library file or "TypeScript"). */
+  readonly description: string;
+  /**
+   * Row-major `C = alpha op(A) op(B) + beta C`, same arguments as `cblas_sgemm`
+   * without the order and with booleans for the transposes. Pass views
+   * (`subarray`) for offsets.
+   */
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    beta: number,
+    c: Float32Array,
+    ldc: number,
+  ): void;
+}
+
+let fallbackAnnounced = false;
+
+/**
+ * Loads the matrix-product kernels. In `auto` mode a missing OpenBLAS (or no
+ * `--allow-ffi`) falls back to TypeScript, said once per process on stderr.
+ *
+ * @example Force the TypeScript kernels
+ * ```ts
+ * import { loadKernels } from "./kernels.ts";
+ * const k = loadKernels({ backend: "typescript" });
+ * const c = new Float32Array(1);
+ * k.sgemm(false, false, 1, 1, 2, 1, new Float32Array([1, 2]), 2, new Float32Array([3, 4]), 1, 0, c, 1);
+ * if (c[0] !== 11) throw new Error("1*3 + 2*4 should be 11");
+ * ```
+ *
+ * @param options Backend, threads and library.
+ * @returns The kernels.
+ * @throws UsageError for an unknown backend; RunError when `openblas` is forced and cannot load.
+ */
+export function loadKernels(options: KernelOptions = {}): Kernels {
+  const backend = options.backend ?? envBackend() ?? "auto";
+  if (backend !== "auto" && backend !== "openblas" && backend !== "typescript") {
+    throw new UsageError(
+      `Unknown kernel backend '${backend}': expected auto, openblas or typescript`,
+    );
+  }
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new UsageError(`OpenBLAS threads must be a positive whole number, got ${threads}`);
+  }
+  if (backend !== "typescript") {
+    const names = options.library ? [options.library] : OPENBLAS_NAMES;
+    const opened = openOpenBlas(names, threads);
+    if ("sgemm" in opened) {
+      return {
+        backend: "openblas",
+        description: `OpenBLAS (${opened.library})`,
+        sgemm: opened.sgemm,
+      };
+    }
+    const why = opened.errors[0] ?? "not found";
+    if (backend === "openblas") {
+      throw new RunError(`Cannot load OpenBLAS (${why}); install libopenblas0 and allow FFI`);
+    }
+    if (!fallbackAnnounced) {
+      fallbackAnnounced = true;
+      console.error(`note: OpenBLAS not available (${why}); using the slower TypeScript kernels`);
+    }
+  }
+  return { backend: "typescript", description: "TypeScript", sgemm: sgemmTs };
+}
+
+function envBackend(): string | undefined {
+  try {
+    return Deno.env.get("BLSBENCH_KERNELS") || undefined;
+  } catch {
+    return undefined; // no --allow-env: use the default
+  }
+}
+
+/** A fully connected layer, as PyTorch's `nn.Linear`: y = x W^T + b. */
+export interface LinearLayer {
+  /** Inputs per row. */
+  inFeatures: number;
+  /** Outputs per row. */
+  outFeatures: number;
+  /** Row-major [outFeatures x inFeatures]. */
+  weight: Float32Array;
+  /** [outFeatures]. */
+  bias: Float32Array;
+}
+
+/**
+ * Applies a linear layer to `rows` rows: `y = x W^T + b`.
+ *
+ * @example One row through a 2 -> 1 layer
+ * ```ts
+ * import { linear, loadKernels } from "./kernels.ts";
+ * const layer = { inFeatures: 2, outFeatures: 1, weight: new Float32Array([2, 3]), bias: new Float32Array([1]) };
+ * const y = new Float32Array(1);
+ * linear(loadKernels({ backend: "typescript" }), layer, new Float32Array([1, 1]), 1, y);
+ * if (y[0] !== 6) throw new Error("2 + 3 + 1 should be 6");
+ * ```
+ *
+ * @param kernels The matrix-product kernels.
+ * @param layer The layer.
+ * @param x Input, row-major [rows x inFeatures] (extra elements are ignored).
+ * @param rows Number of rows.
+ * @param y Output, row-major [rows x outFeatures] (overwritten).
+ */
+export function linear(
+  kernels: Kernels,
+  layer: LinearLayer,
+  x: Float32Array,
+  rows: number,
+  y: Float32Array,
+): void {
+  const { inFeatures, outFeatures, weight, bias } = layer;
+  // Start from the bias and accumulate the product on top (beta = 1), as addmm does.
+  for (let r = 0; r < rows; r++) y.set(bias, r * outFeatures);
+  kernels.sgemm(
+    false,
+    true,
+    rows,
+    outFeatures,
+    inFeatures,
+    1,
+    x,
+    inFeatures,
+    weight,
+    inFeatures,
+    1,
+    y,
+    outFeatures,
+  );
+}
+
+/**
+ * ReLU in place over the first `n` elements.
+ *
+ * @example Clamp negatives
+ * ```ts
+ * import { relu } from "./kernels.ts";
+ * const v = new Float32Array([-1, 2]);
+ * relu(v, 2);
+ * if (v[0] !== 0 || v[1] !== 2) throw new Error("wrong relu");
+ * ```
+ *
+ * @param v The values.
+ * @param n How many.
+ */
+export function relu(v: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) if (!(v[i] > 0)) v[i] = 0;
+}
+
+/**
+ * The logistic sigmoid in place over the first `n` elements.
+ *
+ * @example sigmoid(0) = 0.5
+ * ```ts
+ * import { sigmoid } from "./kernels.ts";
+ * const v = new Float32Array([0]);
+ * sigmoid(v, 1);
+ * if (v[0] !== 0.5) throw new Error("wrong sigmoid");
+ * ```
+ *
+ * @param v The values.
+ * @param n How many.
+ */
+export function sigmoid(v: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) v[i] = 1 / (1 + Math.exp(-v[i]));
+}
+
+/** The bags of one sparse feature: row i's indices are `indices[offsets[i]..offsets[i+1]]`. */
+export interface Bags {
+  /** Bag boundaries, one more than rows. */
+  offsets: Int32Array;
+  /** Table row indices. */
+  indices: Int32Array;
+}
+
+/**
+ * Sums embedding rows per bag (`nn.EmbeddingBag(mode="sum")`) for dataset rows
+ * `start..start+count`, writing bag r at `out[outOffset + r * outStride ..+ d]`.
+ * Sums are accumulated in float32 in index order; an empty bag gives zeros.
+ * Nothing is allocated per row.
+ *
+ * @example Two bags over a 3-row table of dimension 2
+ * ```ts
+ * import { embeddingBagSum } from "./kernels.ts";
+ * const table = new Float32Array([1, 2, 10, 20, 100, 200]);
+ * const bags = { offsets: new Int32Array([0, 2, 3]), indices: new Int32Array([0, 2, 1]) };
+ * const out = new Float32Array(4);
+ * const bad = embeddingBagSum(table, 3, 2, bags, 0, 2, out, 0, 2);
+ * if (bad !== -1 || out.join() !== "101,202,10,20") throw new Error("wrong sums");
+ * ```
+ *
+ * @param table The table, row-major [tableRows x d].
+ * @param tableRows Rows of the table.
+ * @param d The embedding dimension.
+ * @param bags The feature's offsets and indices.
+ * @param start First dataset row.
+ * @param count Number of rows.
+ * @param out Output array.
+ * @param outOffset Where row `start`'s sum goes.
+ * @param outStride Distance between consecutive rows' sums.
+ * @returns -1, or the dataset row of the first index outside 0..tableRows-1
+ *   (that row's output is then incomplete).
+ */
+export function embeddingBagSum(
+  table: Float32Array,
+  tableRows: number,
+  d: number,
+  bags: Bags,
+  start: number,
+  count: number,
+  out: Float32Array,
+  outOffset: number,
+  outStride: number,
+): number {
+  const { offsets, indices } = bags;
+  for (let r = 0; r < count; r++) {
+    const o = outOffset + r * outStride;
+    out.fill(0, o, o + d);
+    const end = offsets[start + r + 1];
+    for (let p = offsets[start + r]; p < end; p++) {
+      const idx = indices[p];
+      if (!(idx >= 0 && idx < tableRows)) return start + r;
+      const w = idx * d;
+      for (let k = 0; k < d; k++) out[o + k] += table[w + k];
+    }
+  }
+  return -1;
+}
+
+/**
+ * Where one interaction feature's vectors live: row r's vector is
+ * `data[offset + r * stride ..+ d]`.
+ */
+export interface FeatureSource {
+  /** The array holding the vectors. */
+  data: Float32Array;
+  /** Position of row 0's vector. */
+  offset: number;
+  /** Distance between consecutive rows' vectors. */
+  stride: number;
+}
+
+/**
+ * DLRM's dot interaction without self-interaction. For each row, with features
+ * z_0 (bottom output), z_1.. (tables): the output row is
+ * `[z_0, z_1.z_0, z_2.z_0, z_2.z_1, z_3.z_0, ...]`, pairs ordered
+ * `for i in range(F) for j in range(i)`. Dot products are summed in float64.
+ *
+ * @example Two features of dimension 2
+ * ```ts
+ * import { dotInteraction } from "./kernels.ts";
+ * const z0 = { data: new Float32Array([1, 2]), offset: 0, stride: 2 };
+ * const z1 = { data: new Float32Array([3, 4]), offset: 0, stride: 2 };
+ * const out = new Float32Array(3);
+ * dotInteraction([z0, z1], 1, 2, out);
+ * if (out.join() !== "1,2,11") throw new Error("wrong interaction");
+ * ```
+ *
+ * @param features Bottom output first, then one source per table in table order.
+ * @param rows Number of rows.
+ * @param d The embedding dimension.
+ * @param out Output, row-major [rows x (d + F (F - 1) / 2)].
+ */
+export function dotInteraction(
+  features: readonly FeatureSource[],
+  rows: number,
+  d: number,
+  out: Float32Array,
+): void {
+  const f = features.length;
+  const width = d + (f * (f - 1)) / 2;
+  const data = features.map((s) => s.data);
+  const base = new Int32Array(f);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < f; i++) base[i] = features[i].offset + r * features[i].stride;
+    let o = r * width;
+    const z0 = data[0];
+    for (let k = 0; k < d; k++) out[o + k] = z0[base[0] + k];
+    o += d;
+    if (d === 16) o = pairs16(data, base, f, out, o);
+    else {
+      for (let i = 1; i < f; i++) {
+        const zi = data[i];
+        const bi = base[i];
+        for (let j = 0; j < i; j++) {
+          const zj = data[j];
+          const bj = base[j];
+          let s = 0;
+          for (let k = 0; k < d; k++) s += zi[bi + k] * zj[bj + k];
+          out[o++] = s;
+        }
+      }
+    }
+  }
+}
+
+/** The pairs of one row for d = 16, with feature i held in locals (the common DLRM case). */
+function pairs16(
+  data: Float32Array[],
+  base: Int32Array,
+  f: number,
+  out: Float32Array,
+  o: number,
+): number {
+  for (let i = 1; i < f; i++) {
+    const zi = data[i];
+    const bi = base[i];
+    const x0 = zi[bi], x1 = zi[bi + 1], x2 = zi[bi + 2], x3 = zi[bi + 3];
+    const x4 = zi[bi + 4], x5 = zi[bi + 5], x6 = zi[bi + 6], x7 = zi[bi + 7];
+    const x8 = zi[bi + 8], x9 = zi[bi + 9], x10 = zi[bi + 10], x11 = zi[bi + 11];
+    const x12 = zi[bi + 12], x13 = zi[bi + 13], x14 = zi[bi + 14], x15 = zi[bi + 15];
+    for (let j = 0; j < i; j++) {
+      const z = data[j];
+      const b = base[j];
+      out[o++] = x0 * z[b] + x1 * z[b + 1] + x2 * z[b + 2] + x3 * z[b + 3] +
+        x4 * z[b + 4] + x5 * z[b + 5] + x6 * z[b + 6] + x7 * z[b + 7] +
+        x8 * z[b + 8] + x9 * z[b + 9] + x10 * z[b + 10] + x11 * z[b + 11] +
+        x12 * z[b + 12] + x13 * z[b + 13] + x14 * z[b + 14] + x15 * z[b + 15];
+    }
+  }
+  return o;
+}
