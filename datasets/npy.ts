@@ -275,9 +275,52 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
 }
 
 /**
- * Encodes an array as an `.npy` file (version 1, or 2 when the header is too
- * long for version 1), with the header padded so the data starts at a multiple
- * of 64 bytes, as NumPy does.
+ * Encodes the header of an `.npy` file (magic, version, padded dict) for an
+ * array of the given dtype and shape; the elements follow it. Version 1, or 2
+ * when the header is too long for version 1; the data starts at a multiple of
+ * 64 bytes, as NumPy writes it. Use it to stream large arrays to a file.
+ *
+ * @example A header for a 3 x 4 float array
+ * ```ts
+ * import { encodeNpyHeader } from "./npy.ts";
+ * const header = encodeNpyHeader("<f4", [3, 4]);
+ * if (header.length % 64 !== 0) throw new Error(`unaligned: ${header.length}`);
+ * ```
+ *
+ * @param dtype The element type.
+ * @param shape The dimensions.
+ * @returns The header bytes.
+ * @throws RangeError on a bad dimension.
+ */
+export function encodeNpyHeader(dtype: NpyDtype, shape: readonly number[]): Uint8Array {
+  if (!DTYPES[dtype]) throw new TypeError(`Unsupported npy dtype '${dtype}'`);
+  for (const d of shape) {
+    if (!Number.isSafeInteger(d) || d < 0) throw new RangeError(`Bad dimension ${d} in shape`);
+  }
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
+  const dict = `{'descr': '${dtype}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  let version = 1;
+  let prefix = 10;
+  let total = Math.ceil((prefix + dict.length + 1) / 64) * 64;
+  if (total - prefix > 0xffff) {
+    version = 2;
+    prefix = 12;
+    total = Math.ceil((prefix + dict.length + 1) / 64) * 64;
+  }
+  const headerText = dict + " ".repeat(total - prefix - dict.length - 1) + "\n";
+  const out = new Uint8Array(total);
+  out.set(MAGIC, 0);
+  out[6] = version;
+  out[7] = 0;
+  const view = new DataView(out.buffer);
+  if (version === 1) view.setUint16(8, total - prefix, true);
+  else view.setUint32(8, total - prefix, true);
+  for (let i = 0; i < headerText.length; i++) out[prefix + i] = headerText.charCodeAt(i);
+  return out;
+}
+
+/**
+ * Encodes an array as an `.npy` file (see {@link encodeNpyHeader} for the header).
  *
  * @example Encode an array
  * ```ts
@@ -292,32 +335,14 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
  */
 export function encodeNpy(array: NpyArray): Uint8Array {
   validateNpyArray(array);
-  const shapeText = array.shape.length === 1
-    ? `(${array.shape[0]},)`
-    : `(${array.shape.join(", ")})`;
-  const dict = `{'descr': '${array.dtype}', 'fortran_order': False, 'shape': ${shapeText}, }`;
-  let version = 1;
-  let prefix = 10;
-  let total = Math.ceil((prefix + dict.length + 1) / 64) * 64;
-  if (total - prefix > 0xffff) {
-    version = 2;
-    prefix = 12;
-    total = Math.ceil((prefix + dict.length + 1) / 64) * 64;
-  }
-  const headerText = dict + " ".repeat(total - prefix - dict.length - 1) + "\n";
+  const header = encodeNpyHeader(array.dtype, array.shape);
   const payload = new Uint8Array(
     array.data.buffer,
     array.data.byteOffset,
     array.data.byteLength,
   );
-  const out = new Uint8Array(total + payload.length);
-  out.set(MAGIC, 0);
-  out[6] = version;
-  out[7] = 0;
-  const view = new DataView(out.buffer);
-  if (version === 1) view.setUint16(8, total - prefix, true);
-  else view.setUint32(8, total - prefix, true);
-  for (let i = 0; i < headerText.length; i++) out[prefix + i] = headerText.charCodeAt(i);
-  out.set(payload, total);
+  const out = new Uint8Array(header.length + payload.length);
+  out.set(header, 0);
+  out.set(payload, header.length);
   return out;
 }

@@ -1,0 +1,316 @@
+/**
+ * The byte scanner behind the Criteo (Kaggle / Mini-Kaggle) reader: it parses
+ * tab-separated `label, I1..I13, C1..C26` lines straight from the read buffer,
+ * applies DLRM's preprocessing and fills columns, with no per-line strings.
+ *
+ * @module
+ */
+
+import { UsageError } from "../util/errors.ts";
+import { FirstSeenDictionary } from "./_dictionary.ts";
+import { LineReader } from "./_lines.ts";
+import { MalformedCounter, type ReadOptions } from "./malformed.ts";
+
+/** Number of integer (dense) columns. */
+export const DENSE_COUNT = 13;
+/** Number of categorical (sparse) columns. */
+export const SPARSE_COUNT = 26;
+
+const TAB = 9;
+const MINUS = 45;
+const DIGIT_0 = 48;
+const INT32_MAX = 2147483647;
+
+/** Hex digit values by byte, -1 for other bytes. */
+const HEX_VALUE = (() => {
+  const table = new Int8Array(256).fill(-1);
+  for (let i = 0; i < 10; i++) table[48 + i] = i;
+  for (let i = 0; i < 6; i++) {
+    table[97 + i] = 10 + i;
+    table[65 + i] = 10 + i;
+  }
+  return table;
+})();
+
+/** Options of the scanner. */
+export interface CriteoScanOptions extends ReadOptions {
+  /** Take categorical values mod N instead of dictionary indices (DLRM's `--max-ind-range`). */
+  maxIndRange?: number;
+  /** Rows per chunk (default: the whole file in one chunk). */
+  batchRows?: number;
+  /** Record which fields were empty, for statistics. */
+  trackMissing?: boolean;
+}
+
+/** A chunk of parsed rows. Arrays may be longer than `rows`; only the first rows count. */
+export interface CriteoChunk {
+  /** Rows in this chunk. */
+  rows: number;
+  /** Labels (0/1). */
+  labels: Float32Array;
+  /** Integer features as in the file (empty = 0, negatives kept), row-major [rows x 13]. */
+  xInt: Int32Array;
+  /** Categorical indices per column (dictionary index, or value mod N). */
+  cat: Int32Array[];
+  /** With `trackMissing`: 1 where a dense field was empty, row-major [rows x 13]. */
+  denseMissing?: Uint8Array;
+  /** With `trackMissing`: 1 where a categorical field was empty, row-major [rows x 26]. */
+  catMissing?: Uint8Array;
+}
+
+/** State shared by all chunks of one file: dictionaries and counters. */
+export interface CriteoScanState {
+  /** One dictionary per categorical column (unused with `maxIndRange`). */
+  dictionaries: FirstSeenDictionary[];
+  /** Per categorical column: whether a non-empty field held the value 0 (e.g. `00000000`). */
+  literalZero: Uint8Array;
+  /** Skipped lines. */
+  malformed: MalformedCounter;
+  /** Lines read (valid or not). */
+  lines: number;
+  /** Bytes read. */
+  bytes: number;
+}
+
+function newChunk(capacity: number, trackMissing: boolean): CriteoChunk {
+  return {
+    rows: 0,
+    labels: new Float32Array(capacity),
+    xInt: new Int32Array(capacity * DENSE_COUNT),
+    cat: Array.from({ length: SPARSE_COUNT }, () => new Int32Array(capacity)),
+    denseMissing: trackMissing ? new Uint8Array(capacity * DENSE_COUNT) : undefined,
+    catMissing: trackMissing ? new Uint8Array(capacity * SPARSE_COUNT) : undefined,
+  };
+}
+
+function growChunk(chunk: CriteoChunk): void {
+  const capacity = chunk.labels.length * 2;
+  const grow = <T extends Int32Array | Float32Array | Uint8Array>(a: T, make: (n: number) => T) => {
+    const b = make(a.length * 2);
+    b.set(a);
+    return b;
+  };
+  chunk.labels = grow(chunk.labels, (n) => new Float32Array(n));
+  chunk.xInt = grow(chunk.xInt, (n) => new Int32Array(n));
+  chunk.cat = chunk.cat.map((c) => grow(c, (n) => new Int32Array(n)));
+  if (chunk.denseMissing) chunk.denseMissing = grow(chunk.denseMissing, (n) => new Uint8Array(n));
+  if (chunk.catMissing) chunk.catMissing = grow(chunk.catMissing, (n) => new Uint8Array(n));
+  void capacity;
+}
+
+function countFields(buffer: Uint8Array, start: number, end: number): number {
+  let fields = 1;
+  for (let i = start; i < end; i++) if (buffer[i] === TAB) fields++;
+  return fields;
+}
+
+/**
+ * Scans a Criteo TSV file and yields chunks of parsed rows; the dictionaries in
+ * `state` keep growing across chunks, so indices are first-appearance order over
+ * the whole file.
+ *
+ * @param path The file.
+ * @param options Scanner options.
+ * @param state Filled with the dictionaries and counters.
+ * @returns The chunks.
+ */
+export async function* scanCriteo(
+  path: string,
+  options: CriteoScanOptions,
+  state: CriteoScanState,
+): AsyncGenerator<CriteoChunk> {
+  const maxIndRange = options.maxIndRange ?? 0;
+  if (!Number.isSafeInteger(maxIndRange) || maxIndRange < 0) {
+    throw new RangeError(`maxIndRange must be a whole number >= 0, got ${maxIndRange}`);
+  }
+  const batchRows = options.batchRows ?? Infinity;
+  const trackMissing = options.trackMissing ?? false;
+  const reader = await LineReader.open(path);
+  const scratch = newScratch();
+  const initial = Number.isFinite(batchRows) ? batchRows : 1 << 14;
+  let chunk = newChunk(initial, trackMissing);
+  try {
+    for (;;) {
+      // The hot loop lives in a plain function: generators optimise less well.
+      while (parseAvailable(reader, chunk, batchRows, maxIndRange, trackMissing, state, scratch)) {
+        yield chunk;
+        chunk = newChunk(initial, trackMissing);
+      }
+      if (!(await reader.fill())) break;
+      state.bytes = reader.bytesRead;
+    }
+  } finally {
+    reader.close();
+  }
+  state.bytes = reader.bytesRead;
+  if (reader.bytesRead === 0) throw new UsageError(`${path} is empty`);
+  if (chunk.rows > 0) yield chunk;
+}
+
+interface Scratch {
+  dense: Int32Array;
+  denseEmpty: Uint8Array;
+  values: Float64Array;
+  catEmpty: Uint8Array;
+}
+
+function newScratch(): Scratch {
+  return {
+    dense: new Int32Array(DENSE_COUNT),
+    denseEmpty: new Uint8Array(DENSE_COUNT),
+    values: new Float64Array(SPARSE_COUNT),
+    catEmpty: new Uint8Array(SPARSE_COUNT),
+  };
+}
+
+/**
+ * Parses the complete lines in the reader's buffer into `chunk`.
+ *
+ * @returns true when the chunk reached `batchRows` (more lines may remain).
+ */
+function parseAvailable(
+  reader: LineReader,
+  chunk: CriteoChunk,
+  batchRows: number,
+  maxIndRange: number,
+  trackMissing: boolean,
+  state: CriteoScanState,
+  scratch: Scratch,
+): boolean {
+  const { dense, denseEmpty, values, catEmpty } = scratch;
+  const dictionaries = state.dictionaries;
+  const literalZero = state.literalZero;
+  while (reader.nextLine()) {
+    const buf = reader.buffer;
+    const end = reader.lineEnd;
+    let p = reader.lineStart;
+    state.lines++;
+    let reason: string | null = null;
+    let label = 0;
+    // label: empty is 0, as every empty field
+    if (p < end && buf[p] !== TAB) {
+      const c = buf[p];
+      if ((c !== 48 && c !== 49) || (p + 1 < end && buf[p + 1] !== TAB)) {
+        reason = "label is not 0 or 1";
+      } else {
+        label = c - DIGIT_0;
+        p++;
+      }
+    }
+    if (reason === null && p >= end) reason = "";
+    p++;
+    // integer features
+    for (let j = 0; reason === null && j < DENSE_COUNT; j++) {
+      const start = p;
+      let negative = false;
+      if (p < end && buf[p] === MINUS) {
+        negative = true;
+        p++;
+      }
+      let v = 0;
+      let digits = 0;
+      while (p < end) {
+        const c = buf[p];
+        if (c === TAB) break;
+        const d = c - DIGIT_0;
+        if (d < 0 || d > 9) {
+          reason = `I${j + 1} is not an integer`;
+          break;
+        }
+        v = v * 10 + d;
+        digits++;
+        p++;
+      }
+      if (reason !== null) break;
+      if (negative && digits === 0) {
+        reason = `I${j + 1} is not an integer`;
+        break;
+      }
+      if (v > INT32_MAX) {
+        reason = `I${j + 1} is out of the 32-bit integer range`;
+        break;
+      }
+      dense[j] = negative ? -v : v;
+      denseEmpty[j] = p === start ? 1 : 0;
+      if (p >= end) {
+        reason = "";
+        break;
+      }
+      p++;
+    }
+    // categorical features
+    for (let j = 0; reason === null && j < SPARSE_COUNT; j++) {
+      const start = p;
+      let v = 0;
+      while (p < end) {
+        const c = buf[p];
+        if (c === TAB) break;
+        const d = HEX_VALUE[c];
+        if (d < 0) {
+          reason = `C${j + 1} is not a hexadecimal value`;
+          break;
+        }
+        v = v * 16 + d;
+        p++;
+      }
+      if (reason !== null) break;
+      if (v > 0xffffffff) {
+        reason = `C${j + 1} is out of the 32-bit range`;
+        break;
+      }
+      values[j] = v;
+      catEmpty[j] = p === start ? 1 : 0;
+      if (j < SPARSE_COUNT - 1) {
+        if (p >= end) {
+          reason = "";
+          break;
+        }
+        p++;
+      } else if (p < end) {
+        reason = "";
+      }
+    }
+    if (reason !== null) {
+      if (reason === "") {
+        reason = reader.lineStart === end
+          ? "empty line"
+          : `expected 40 tab-separated fields, got ${countFields(buf, reader.lineStart, end)}`;
+      }
+      state.malformed.skip(reader.path, reader.lineNumber, reason);
+      continue;
+    }
+    // The line is valid: commit it (a malformed line never reaches the dictionaries).
+    if (chunk.rows === chunk.labels.length) growChunk(chunk);
+    const r = chunk.rows++;
+    chunk.labels[r] = label;
+    chunk.xInt.set(dense, r * DENSE_COUNT);
+    const cat = chunk.cat;
+    for (let j = 0; j < SPARSE_COUNT; j++) {
+      const v = values[j];
+      if (v === 0 && catEmpty[j] === 0) literalZero[j] = 1;
+      cat[j][r] = maxIndRange > 0 ? v % maxIndRange : dictionaries[j].indexOf(v);
+    }
+    if (trackMissing) {
+      chunk.denseMissing!.set(denseEmpty, r * DENSE_COUNT);
+      chunk.catMissing!.set(catEmpty, r * SPARSE_COUNT);
+    }
+    if (chunk.rows >= batchRows) return true;
+  }
+  return false;
+}
+
+/**
+ * Creates the state for scanning one file.
+ *
+ * @param options The reader's options.
+ * @returns Fresh dictionaries and counters.
+ */
+export function newCriteoState(options: ReadOptions): CriteoScanState {
+  return {
+    dictionaries: Array.from({ length: SPARSE_COUNT }, () => new FirstSeenDictionary()),
+    literalZero: new Uint8Array(SPARSE_COUNT),
+    malformed: new MalformedCounter(options),
+    lines: 0,
+    bytes: 0,
+  };
+}
