@@ -18,6 +18,7 @@ const SYMBOLS = {
   MPI_Initialized: { parameters: ["usize"], result: "i32" },
   MPI_Finalized: { parameters: ["usize"], result: "i32" },
   MPI_Finalize: { parameters: [], result: "i32" },
+  MPI_Abort: { parameters: [H, "i32"], result: "i32" },
   MPI_Comm_rank: { parameters: [H, "usize"], result: "i32" },
   MPI_Comm_size: { parameters: [H, "usize"], result: "i32" },
   MPI_Comm_get_attr: { parameters: [H, "i32", "usize", "usize"], result: "i32" },
@@ -44,27 +45,126 @@ const SYMBOLS = {
     parameters: ["usize", "usize", "usize", H, "usize", "usize", "usize", H, H, "usize"],
     result: "i32",
   },
-} as const satisfies Deno.ForeignLibraryInterface;
+} as const;
 
-type RawFunctions = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-// Handles are numbers for MPICH, so every `usize` slot also takes a number.
-type Loosen<F> = F extends (...args: infer A) => infer R
-  ? (...args: { [K in keyof A]: A[K] extends bigint ? bigint | number : A[K] }) => R
-  : never;
+/** An MPI handle: an address (`bigint`) for OpenMPI, a 32-bit integer for MPICH. */
+export type MpiHandle = bigint | number;
 
-/** The MPI functions, callable with addresses (`bigint`) and handles (`bigint` or `number`). */
-export type MpiFunctions = { [K in keyof RawFunctions]: Loosen<RawFunctions[K]> };
+/**
+ * The MPI functions this suite calls. Pointer parameters are addresses
+ * (`bigint`, e.g. from `PinnedBlock.at`); every function returns an MPI error
+ * code (0 is MPI_SUCCESS) except `MPI_Wtime`.
+ */
+export interface MpiFunctions {
+  /** `MPI_Init_thread(int *argc, char ***argv, int required, int *provided)`. */
+  MPI_Init_thread(argc: bigint, argv: bigint, required: number, provided: bigint): number;
+  /** `MPI_Initialized(int *flag)`. */
+  MPI_Initialized(flag: bigint): number;
+  /** `MPI_Finalized(int *flag)`. */
+  MPI_Finalized(flag: bigint): number;
+  /** `MPI_Finalize()`. */
+  MPI_Finalize(): number;
+  /** `MPI_Abort(MPI_Comm comm, int errorcode)`. */
+  MPI_Abort(comm: MpiHandle, errorCode: number): number;
+  /** `MPI_Comm_rank(MPI_Comm comm, int *rank)`. */
+  MPI_Comm_rank(comm: MpiHandle, rank: bigint): number;
+  /** `MPI_Comm_size(MPI_Comm comm, int *size)`. */
+  MPI_Comm_size(comm: MpiHandle, size: bigint): number;
+  /** `MPI_Comm_get_attr(MPI_Comm comm, int keyval, void *value, int *flag)`. */
+  MPI_Comm_get_attr(comm: MpiHandle, keyval: number, value: bigint, flag: bigint): number;
+  /** `MPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)`. */
+  MPI_Comm_dup(comm: MpiHandle, newComm: bigint): number;
+  /** `MPI_Comm_free(MPI_Comm *comm)`. */
+  MPI_Comm_free(comm: bigint): number;
+  /** `MPI_Barrier(MPI_Comm comm)`. */
+  MPI_Barrier(comm: MpiHandle): number;
+  /** `MPI_Wtime()`: seconds. */
+  MPI_Wtime(): number;
+  /** `MPI_Isend(buf, count, datatype, dest, tag, comm, MPI_Request *request)`. */
+  MPI_Isend(
+    buf: bigint,
+    count: number,
+    type: MpiHandle,
+    dest: number,
+    tag: number,
+    comm: MpiHandle,
+    request: bigint,
+  ): number;
+  /** `MPI_Improbe(source, tag, comm, int *flag, MPI_Message *message, MPI_Status *status)`. */
+  MPI_Improbe(
+    source: number,
+    tag: number,
+    comm: MpiHandle,
+    flag: bigint,
+    message: bigint,
+    status: bigint,
+  ): number;
+  /** `MPI_Get_count(const MPI_Status *status, datatype, int *count)`. */
+  MPI_Get_count(status: bigint, type: MpiHandle, count: bigint): number;
+  /** `MPI_Imrecv(buf, count, datatype, MPI_Message *message, MPI_Request *request)`. */
+  MPI_Imrecv(buf: bigint, count: number, type: MpiHandle, message: bigint, request: bigint): number;
+  /** `MPI_Test(MPI_Request *request, int *flag, MPI_Status *status)`. */
+  MPI_Test(request: bigint, flag: bigint, status: bigint): number;
+  /** `MPI_Wait(MPI_Request *request, MPI_Status *status)`. */
+  MPI_Wait(request: bigint, status: bigint): number;
+  /** `MPI_Alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm)`. */
+  MPI_Alltoall(
+    sendBuf: bigint,
+    sendCount: number,
+    sendType: MpiHandle,
+    recvBuf: bigint,
+    recvCount: number,
+    recvType: MpiHandle,
+    comm: MpiHandle,
+  ): number;
+  /** `MPI_Alltoallv(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm)`. */
+  MPI_Alltoallv(
+    sendBuf: bigint,
+    sendCounts: bigint,
+    sendDispls: bigint,
+    sendType: MpiHandle,
+    recvBuf: bigint,
+    recvCounts: bigint,
+    recvDispls: bigint,
+    recvType: MpiHandle,
+    comm: MpiHandle,
+  ): number;
+  /** `MPI_Ialltoall(..., comm, MPI_Request *request)`. */
+  MPI_Ialltoall(
+    sendBuf: bigint,
+    sendCount: number,
+    sendType: MpiHandle,
+    recvBuf: bigint,
+    recvCount: number,
+    recvType: MpiHandle,
+    comm: MpiHandle,
+    request: bigint,
+  ): number;
+  /** `MPI_Ialltoallv(..., comm, MPI_Request *request)`. */
+  MPI_Ialltoallv(
+    sendBuf: bigint,
+    sendCounts: bigint,
+    sendDispls: bigint,
+    sendType: MpiHandle,
+    recvBuf: bigint,
+    recvCounts: bigint,
+    recvDispls: bigint,
+    recvType: MpiHandle,
+    comm: MpiHandle,
+    request: bigint,
+  ): number;
+}
 
 /** An open MPI library: its functions and the family's predefined handles. */
 export interface MpiLibrary {
   /** The functions. */
   readonly fn: MpiFunctions;
   /** `MPI_COMM_WORLD`. */
-  readonly commWorld: number | bigint;
+  readonly commWorld: MpiHandle;
   /** `MPI_BYTE`. */
-  readonly byte: number | bigint;
+  readonly byte: MpiHandle;
   /** `MPI_INT`. */
-  readonly int: number | bigint;
+  readonly int: MpiHandle;
   /** Closes the library. */
   close(): void;
 }
@@ -92,7 +192,7 @@ export function openLibrary(abi: MpiAbi): MpiLibrary {
   }
   const lib = Deno.dlopen(abi.libraryPath, { ...symbolsFor(abi), ...statics });
   const symbols = lib.symbols as unknown as Record<string, unknown>;
-  const handle = (source: MpiAbi["commWorld"]): number | bigint => {
+  const handle = (source: MpiAbi["commWorld"]): MpiHandle => {
     if (source.kind === "value") return source.value;
     // A "pointer" static is the address of the global itself: OpenMPI's handle.
     return Deno.UnsafePointer.value(symbols[source.symbol] as Deno.PointerValue);

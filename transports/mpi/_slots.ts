@@ -5,7 +5,7 @@
  * @module
  */
 
-import { PinnedBlock } from "./_memory.ts";
+import { PinnedBlock } from "./memory.ts";
 
 const SLOTS_PER_BLOCK = 256;
 const SLOT_BYTES = 8;

@@ -12,11 +12,11 @@
 
 import { RunError } from "../../util/errors.ts";
 import { launcherFamily, type MpiAbi, type MpiFamily, readEnv, resolveAbi } from "./_abi.ts";
-import { type MpiLibrary, openLibrary } from "./_library.ts";
-import { PinnedBlock } from "./_memory.ts";
+import { type MpiHandle, type MpiLibrary, openLibrary } from "./_library.ts";
+import { PinnedBlock } from "./memory.ts";
 
-export type { MpiAbi, MpiFamily } from "./_abi.ts";
-export type { MpiFunctions, MpiLibrary } from "./_library.ts";
+export type { HandleSource, MpiAbi, MpiFamily } from "./_abi.ts";
+export type { MpiFunctions, MpiHandle, MpiLibrary } from "./_library.ts";
 
 /** Options that pick and start the MPI library. */
 export interface MpiOptions {
@@ -43,9 +43,9 @@ export interface MpiSession {
   /** The thread level `MPI_Init_thread` granted. */
   readonly threadLevel: number;
   /** Duplicates `MPI_COMM_WORLD` so that a user's traffic cannot match anyone else's. */
-  dupWorld(): number | bigint;
+  dupWorld(): MpiHandle;
   /** Frees a communicator made by `dupWorld`. */
-  freeComm(comm: number | bigint): void;
+  freeComm(comm: MpiHandle): void;
   /** Throws a `RunError` naming the function when an MPI call did not return MPI_SUCCESS. */
   check(code: number, what: string): void;
   /** Drops this reference; the last one finalises MPI. */
@@ -144,7 +144,7 @@ function initialise(abi: MpiAbi): MpiSession {
   const tagPointer = Deno.UnsafePointer.create(scratch.view.getBigUint64(8, true));
   const tagUpperBound = new Deno.UnsafePointerView(tagPointer!).getInt32(0);
 
-  const readHandle = (offset: number): number | bigint =>
+  const readHandle = (offset: number): MpiHandle =>
     abi.handleBytes === 8
       ? scratch.view.getBigUint64(offset, true)
       : scratch.view.getInt32(offset, true);

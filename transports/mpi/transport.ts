@@ -23,10 +23,16 @@
 
 import { MessageChannel } from "node:worker_threads";
 import { RunError } from "../../util/errors.ts";
-import { checkPeerAndTag, type Transport } from "../transport.ts";
-import { addressOf, PinnedBlock } from "./_memory.ts";
+import { checkPeerAndTag, type Transport, type TransportStats } from "../transport.ts";
+import { addressOf, PinnedBlock } from "./memory.ts";
 import { type Slot, SlotPool } from "./_slots.ts";
-import { acquireMpi, type MpiFamily, type MpiOptions, type MpiSession } from "./session.ts";
+import {
+  acquireMpi,
+  type MpiFamily,
+  type MpiHandle,
+  type MpiOptions,
+  type MpiSession,
+} from "./session.ts";
 
 /** Options of the MPI transport. */
 export interface MpiTransportOptions extends MpiOptions {
@@ -87,7 +93,7 @@ class MpiTransportImpl implements MpiTransport {
   readonly tagUpperBound: number;
   readonly session: MpiSession;
 
-  #comm: number | bigint;
+  #comm: MpiHandle;
   #scratch = new PinnedBlock(64);
   #flagAddress: bigint;
   #slots = new SlotPool();
@@ -102,6 +108,8 @@ class MpiTransportImpl implements MpiTransport {
   #closeTimeoutMs: number;
   #channel = new MessageChannel();
   #wake: (() => void) | undefined;
+  #bytesSent = 0;
+  #bytesReceived = 0;
   // Receives whose MPI_Imrecv was still running at close: kept until MPI_Finalize.
   #abandoned: RecvOp[] = [];
 
@@ -145,6 +153,7 @@ class MpiTransportImpl implements MpiTransport {
         ),
         `MPI_Isend to rank ${peer}`,
       );
+      if (peer !== this.rank) this.#bytesSent += data.byteLength;
       // Small messages leave eagerly: report them done without a loop turn.
       if (this.#test(slot)) {
         this.#slots.give(slot);
@@ -180,6 +189,30 @@ class MpiTransportImpl implements MpiTransport {
       }
       if (op.state !== "done") this.#start();
     });
+  }
+
+  /**
+   * Traffic counters. Messages that arrived before they were asked for stay
+   * inside the MPI library, where they cannot be counted: `bufferedBytes` is 0.
+   */
+  stats(): TransportStats {
+    return {
+      bufferedBytes: 0,
+      peakBufferedBytes: 0,
+      bytesSent: this.#bytesSent,
+      bytesReceived: this.#bytesReceived,
+    };
+  }
+
+  resetPeak(): void {
+    // Nothing to reset: see stats().
+  }
+
+  /** Reports the reason on stderr, then `MPI_Abort`: the launcher ends every rank. */
+  abort(reason: string): Promise<void> {
+    console.error(`error: rank ${this.rank} aborted the MPI job: ${reason}`);
+    this.session.lib.fn.MPI_Abort(this.session.lib.commWorld, 1);
+    return Promise.resolve();
   }
 
   async close(): Promise<void> {
@@ -290,6 +323,7 @@ class MpiTransportImpl implements MpiTransport {
         this.#slots.give(op.slot!);
         op.state = "done";
         this.#receiving -= 1;
+        if (op.peer !== this.rank) this.#bytesReceived += op.buffer!.byteLength;
         op.resolve(op.buffer!);
         progressed = true;
       }

@@ -1,0 +1,382 @@
+/**
+ * The vendor baseline: the MPI library's own alltoallv, called through FFI.
+ *
+ * Lag 0 is `MPI_Alltoall` of the block sizes followed by `MPI_Alltoallv`, both
+ * blocking. Lag k keeps a window of up to k + 1 iterations: each posts an
+ * `MPI_Ialltoall` of its sizes at once and its `MPI_Ialltoallv` as soon as the
+ * sizes are known; a call returns the oldest iteration once more than k are in
+ * flight, waiting for it with `MPI_Wait`. Sizes and data travel on two
+ * duplicates of `MPI_COMM_WORLD`, because nonblocking collectives must be
+ * started in the same order on every rank: on one communicator, a rank whose
+ * sizes for t arrived before it posted t + 1 would start them in a different
+ * order than a rank where they arrived later.
+ *
+ * The sizes are exchanged every iteration (not derived by a rule both sides
+ * know): that is what a general alltoallv must do, and the C comparison
+ * program in `bench/peers/` does the same.
+ *
+ * Blocks are sent without copying when all of this rank's outgoing blocks lie
+ * within 2 GiB of each other in memory (the usual case: one buffer and its
+ * subarrays), else they are packed. Received blocks are views into one fresh
+ * buffer per iteration, owned by the caller. `blocks[rank]` never goes through
+ * MPI: a copy of it is returned.
+ *
+ * MPI's nonblocking collectives progress only inside MPI calls, so with lag k
+ * the vendor baseline moves data while `exchange`, `drain` or the waits run,
+ * not while the application computes: that is the vendor's behaviour the suite
+ * measures.
+ *
+ * @module
+ */
+
+import { RunError } from "../util/errors.ts";
+import { addressOf, PinnedBlock } from "../transports/mpi/memory.ts";
+import {
+  acquireMpi,
+  type MpiHandle,
+  type MpiOptions,
+  type MpiSession,
+} from "../transports/mpi/session.ts";
+import { type Alltoallv, checkBlocks, type IterationBlocks } from "./alltoallv.ts";
+
+/** Options of the native collective. */
+export interface MpiNativeOptions extends MpiOptions {
+  /** The lag bound k: 0 is `MPI_Alltoallv`, k > 0 a window of `MPI_Ialltoallv` (default 0). */
+  lag?: number;
+}
+
+/** The MPI library's alltoallv behind the suite's `Alltoallv` interface. */
+export interface MpiNativeAlltoallv extends Alltoallv {
+  /** The MPI session in use (family, tag bound, library). */
+  readonly session: MpiSession;
+  /** Completes what is in flight, frees the communicators and releases MPI. */
+  close(): Promise<void>;
+}
+
+const INT_MAX = 0x7fff_ffff;
+
+/** One iteration's MPI state; kept alive until its requests complete. */
+class Round {
+  readonly pinned: PinnedBlock;
+  readonly sendCounts: Int32Array;
+  readonly sendDispls: Int32Array;
+  readonly recvCounts: Int32Array;
+  readonly recvDispls: Int32Array;
+  readonly sendCountsAddress: bigint;
+  readonly sendDisplsAddress: bigint;
+  readonly recvCountsAddress: bigint;
+  readonly recvDisplsAddress: bigint;
+  readonly countsRequest: bigint;
+  readonly dataRequest: bigint;
+  iter = -1;
+  state: "counts" | "data" | "done" = "done";
+  sendBase = 0n;
+  sent: Uint8Array[] = []; // keeps the caller's blocks alive while MPI reads them
+  pack: Uint8Array<ArrayBuffer> = new Uint8Array(0);
+  recvBuffer: Uint8Array<ArrayBuffer> = new Uint8Array(0);
+  local: Uint8Array = new Uint8Array(0);
+
+  constructor(size: number) {
+    const bytes = 4 * size;
+    this.pinned = new PinnedBlock(4 * bytes + 16);
+    const buffer = this.pinned.bytes.buffer;
+    this.sendCounts = new Int32Array(buffer, 0, size);
+    this.sendDispls = new Int32Array(buffer, bytes, size);
+    this.recvCounts = new Int32Array(buffer, 2 * bytes, size);
+    this.recvDispls = new Int32Array(buffer, 3 * bytes, size);
+    this.sendCountsAddress = this.pinned.at(0);
+    this.sendDisplsAddress = this.pinned.at(bytes);
+    this.recvCountsAddress = this.pinned.at(2 * bytes);
+    this.recvDisplsAddress = this.pinned.at(3 * bytes);
+    this.countsRequest = this.pinned.at(4 * bytes);
+    this.dataRequest = this.pinned.at(4 * bytes + 8);
+  }
+}
+
+class MpiNativeImpl implements MpiNativeAlltoallv {
+  readonly rank: number;
+  readonly size: number;
+  readonly lag: number;
+  readonly session: MpiSession;
+  #countsComm: MpiHandle;
+  #dataComm: MpiHandle;
+  #free: Round[] = [];
+  #window: Round[] = [];
+  #next = 0;
+  #flag = new PinnedBlock(8);
+  #closed = false;
+
+  constructor(session: MpiSession, lag: number) {
+    this.session = session;
+    this.rank = session.rank;
+    this.size = session.size;
+    this.lag = lag;
+    this.#countsComm = session.dupWorld();
+    this.#dataComm = session.dupWorld();
+    for (let i = 0; i <= lag; i++) this.#free.push(new Round(this.size));
+  }
+
+  exchange(blocks: Uint8Array[]): Promise<IterationBlocks | undefined> {
+    try {
+      return Promise.resolve(this.#exchange(blocks));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  drain(): Promise<IterationBlocks[]> {
+    try {
+      const out: IterationBlocks[] = [];
+      while (this.#window.length > 0) out.push(this.#completeOldest());
+      return Promise.resolve(out);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.drain();
+    this.#closed = true;
+    this.session.freeComm(this.#countsComm);
+    this.session.freeComm(this.#dataComm);
+    this.session.release();
+  }
+
+  #exchange(blocks: Uint8Array[]): IterationBlocks | undefined {
+    if (this.#closed) throw new RunError("The native alltoallv is closed");
+    checkBlocks(blocks, this.size);
+    const round = this.#free.pop()!;
+    round.iter = this.#next++;
+    this.#prepareSend(round, blocks);
+    const { fn, int } = this.session.lib;
+    if (this.lag === 0) {
+      this.#call(
+        fn.MPI_Alltoall(
+          round.sendCountsAddress,
+          1,
+          int,
+          round.recvCountsAddress,
+          1,
+          int,
+          this.#countsComm,
+        ),
+        "MPI_Alltoall",
+      );
+      this.#prepareRecv(round);
+      this.#call(
+        fn.MPI_Alltoallv(
+          round.sendBase,
+          round.sendCountsAddress,
+          round.sendDisplsAddress,
+          this.session.lib.byte,
+          addressOf(round.recvBuffer),
+          round.recvCountsAddress,
+          round.recvDisplsAddress,
+          this.session.lib.byte,
+          this.#dataComm,
+        ),
+        "MPI_Alltoallv",
+      );
+      return this.#finish(round);
+    }
+    this.#call(
+      fn.MPI_Ialltoall(
+        round.sendCountsAddress,
+        1,
+        int,
+        round.recvCountsAddress,
+        1,
+        int,
+        this.#countsComm,
+        round.countsRequest,
+      ),
+      "MPI_Ialltoall",
+    );
+    round.state = "counts";
+    this.#window.push(round);
+    this.#progress();
+    return this.#window.length > this.lag ? this.#completeOldest() : undefined;
+  }
+
+  #call(code: number, what: string): void {
+    this.session.check(code, `${what} (iteration ${this.#next - 1})`);
+  }
+
+  /** Fills counts and displacements; finds a base address or packs. */
+  #prepareSend(round: Round, blocks: Uint8Array[]): void {
+    const { size, rank } = this;
+    round.local = blocks[rank].slice();
+    round.sent = blocks;
+    let low = 0n;
+    let high = 0n;
+    let total = 0;
+    const addresses: bigint[] = new Array(size);
+    for (let q = 0; q < size; q++) {
+      const length = q === rank ? 0 : blocks[q].byteLength;
+      if (length > INT_MAX) throw new RangeError(`Block for rank ${q} exceeds 2 GiB`);
+      round.sendCounts[q] = length;
+      total += length;
+      if (length === 0) continue;
+      const address = addressOf(blocks[q]);
+      addresses[q] = address;
+      if (low === 0n || address < low) low = address;
+      const end = address + BigInt(length);
+      if (end > high) high = end;
+    }
+    if (total === 0) {
+      round.sendDispls.fill(0);
+      round.sendBase = 0n;
+    } else if (high - low <= BigInt(INT_MAX)) {
+      // Zero copy: displacements relative to the lowest block.
+      for (let q = 0; q < size; q++) {
+        round.sendDispls[q] = round.sendCounts[q] === 0 ? 0 : Number(addresses[q] - low);
+      }
+      round.sendBase = low;
+    } else {
+      if (total > INT_MAX) throw new RangeError(`Outgoing blocks exceed 2 GiB in total`);
+      if (round.pack.byteLength < total) round.pack = new Uint8Array(total);
+      let offset = 0;
+      for (let q = 0; q < size; q++) {
+        round.sendDispls[q] = offset;
+        if (round.sendCounts[q] > 0) round.pack.set(blocks[q], offset);
+        offset += round.sendCounts[q];
+      }
+      round.sendBase = addressOf(round.pack);
+    }
+  }
+
+  #prepareRecv(round: Round): void {
+    let total = 0;
+    for (let q = 0; q < this.size; q++) {
+      round.recvDispls[q] = total;
+      total += round.recvCounts[q];
+    }
+    if (total > INT_MAX) throw new RangeError(`Incoming blocks exceed 2 GiB in total`);
+    round.recvBuffer = new Uint8Array(total);
+  }
+
+  #postData(round: Round): void {
+    this.#prepareRecv(round);
+    const { fn, byte } = this.session.lib;
+    this.session.check(
+      fn.MPI_Ialltoallv(
+        round.sendBase,
+        round.sendCountsAddress,
+        round.sendDisplsAddress,
+        byte,
+        addressOf(round.recvBuffer),
+        round.recvCountsAddress,
+        round.recvDisplsAddress,
+        byte,
+        this.#dataComm,
+        round.dataRequest,
+      ),
+      `MPI_Ialltoallv (iteration ${round.iter})`,
+    );
+    round.state = "data";
+  }
+
+  #test(request: bigint): boolean {
+    const { fn } = this.session.lib;
+    this.session.check(
+      fn.MPI_Test(request, this.#flag.base, this.session.abi.statusIgnore),
+      "MPI_Test",
+    );
+    return this.#flag.view.getInt32(0, true) !== 0;
+  }
+
+  #wait(request: bigint, what: string): void {
+    const { fn } = this.session.lib;
+    this.session.check(fn.MPI_Wait(request, this.session.abi.statusIgnore), what);
+  }
+
+  /** Tests what is in flight, starting data exchanges in iteration order. */
+  #progress(): void {
+    for (const round of this.#window) {
+      if (round.state === "counts") {
+        if (!this.#test(round.countsRequest)) return;
+        this.#postData(round);
+      }
+      if (round.state === "data" && this.#test(round.dataRequest)) round.state = "done";
+    }
+  }
+
+  #completeOldest(): IterationBlocks {
+    const round = this.#window.shift()!;
+    if (round.state === "counts") {
+      this.#wait(round.countsRequest, `MPI_Wait on sizes of iteration ${round.iter}`);
+      this.#postData(round);
+    }
+    if (round.state === "data") {
+      this.#wait(round.dataRequest, `MPI_Wait on iteration ${round.iter}`);
+    }
+    return this.#finish(round);
+  }
+
+  #finish(round: Round): IterationBlocks {
+    const blocks: Uint8Array[] = new Array(this.size);
+    for (let q = 0; q < this.size; q++) {
+      blocks[q] = q === this.rank
+        ? round.local
+        : round.recvBuffer.subarray(round.recvDispls[q], round.recvDispls[q] + round.recvCounts[q]);
+    }
+    const result = {
+      iter: round.iter,
+      blocks,
+      readyAtMs: performance.timeOrigin + performance.now(),
+    };
+    round.state = "done";
+    round.sent = [];
+    round.recvBuffer = new Uint8Array(0);
+    this.#free.push(round);
+    return result;
+  }
+}
+
+/**
+ * Opens the MPI library's own alltoallv (the vendor baseline) with lag bound
+ * `lag`: `MPI_Alltoallv` for 0, a window of `MPI_Ialltoallv` for k > 0.
+ *
+ * Every rank must call it at the same point (it duplicates the world
+ * communicator twice). It shares the process's MPI session with the MPI
+ * transport.
+ *
+ * @example Three iterations with lag 1 under mpirun
+ * ```ts ignore
+ * // mpirun.openmpi --allow-run-as-root -np 2 deno run -A this.ts
+ * import { openMpiNativeAlltoallv } from "./mpi_native.ts";
+ * const a2a = await openMpiNativeAlltoallv({ lag: 1 });
+ * for (let t = 0; t < 3; t++) {
+ *   const blocks = Array.from({ length: a2a.size }, (_, q) => new Uint8Array(q + 1).fill(t));
+ *   const done = await a2a.exchange(blocks);
+ *   if (done) console.log(`iteration ${done.iter}:`, done.blocks);
+ * }
+ * console.log(await a2a.drain());
+ * await a2a.close();
+ * ```
+ *
+ * @param options The lag bound and the MPI family.
+ * @returns The collective; `close()` it (finalises MPI after its last user).
+ * @throws RangeError for a negative or fractional lag.
+ * @throws RunError when MPI cannot start.
+ */
+export function openMpiNativeAlltoallv(
+  options: MpiNativeOptions = {},
+): Promise<MpiNativeAlltoallv> {
+  const lag = options.lag ?? 0;
+  if (!Number.isInteger(lag) || lag < 0) {
+    return Promise.reject(new RangeError(`Lag ${lag} must be a non-negative integer`));
+  }
+  try {
+    const session = acquireMpi(options);
+    try {
+      return Promise.resolve(new MpiNativeImpl(session, lag));
+    } catch (error) {
+      session.release();
+      throw error;
+    }
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
