@@ -1,22 +1,174 @@
 /**
- * The `simulate` command.
+ * The `simulate` command: the BLS cost model at any scale, optionally
+ * calibrated on a measured results directory.
+ *
+ * @example Predict speedups at 4,096 ranks
+ * ```sh
+ * deno run -A cli.ts simulate --ranks 4096 --lag 1,2,4,8 --delay exp:2ms --comm-us 100
+ * ```
  *
  * @module
  */
 
-import { Command } from "@commander-js/extra-typings";
-import { RunError } from "../util/errors.ts";
+import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import { UsageError } from "../util/errors.ts";
+import { formatDelaySpec, parseDelaySpec } from "../bench/delay.ts";
+import { calibrate, readMeasuredRun } from "../bench/_simCalibrate.ts";
+import { planSweep, simulateSweep, type SweepFlags } from "../bench/_simSweep.ts";
+import { formatTable, machineInfo, writeSimulationDir } from "../bench/_simOutput.ts";
+import { intListOption, intOption, numberOption, specOption } from "./_common.ts";
+
+/**
+ * Parses `--ranks`: a list (`16,256`), or powers of two from MIN to MAX
+ * (`2:65536`, also written `2,...,65536`).
+ *
+ * @example Powers of two
+ * ```ts
+ * import { parseRanksList } from "./simulate.ts";
+ * if (parseRanksList("4:32").join() !== "4,8,16,32") throw new Error("unexpected");
+ * ```
+ *
+ * @param value The flag's value.
+ * @returns The rank counts.
+ * @throws InvalidArgumentError on a bad value.
+ */
+export function parseRanksList(value: string): number[] {
+  const range = /^\s*(\d+)\s*(?::|,\s*\.\.\.\s*,)\s*(\d+)\s*$/.exec(value);
+  if (range) {
+    const [min, max] = [Number(range[1]), Number(range[2])];
+    if (min < 1 || max < min) {
+      throw new InvalidArgumentError(`expected MIN:MAX with 1 <= MIN <= MAX, got '${value}'`);
+    }
+    const counts: number[] = [];
+    for (let n = min; n <= max; n *= 2) counts.push(n);
+    return counts;
+  }
+  return intListOption(1)(value);
+}
+
+function parseDelayList(value: string) {
+  return value.split(",").map((part) => parseDelaySpec(part));
+}
 
 /**
  * Builds the `simulate` command.
+ *
+ * @example Build the command
+ * ```ts
+ * import { simulateCommand } from "./simulate.ts";
+ * if (simulateCommand().name() !== "simulate") throw new Error("unexpected name");
+ * ```
  *
  * @returns The command.
  */
 export function simulateCommand(): Command {
   return new Command("simulate")
-    .description("simulate (not built yet)")
-    .allowUnknownOption()
-    .action(() => {
-      throw new RunError("The simulate command is not built yet");
+    // Throw commander's usage errors to the caller (exit 2 there) instead of exiting here.
+    .exitOverride()
+    .description(
+      "Run the BLS cost model at any scale: F_p(t) = max(P_p(t), max_q P_q(t-k) + c), " +
+        "P_p(t) = F_p(t-1) + d_p(t)",
+    )
+    .option(
+      "--ranks <list>",
+      "rank counts: N, a list N,M,... or powers of two MIN:MAX",
+      parseRanksList,
+    )
+    .option(
+      "--lag <list>",
+      "lag bounds, e.g. 1,2,4,8 (lag 0 always runs too) [default: 0,1,2,4]",
+      intListOption(0),
+    )
+    .option(
+      "--delay <specs>",
+      "delay spec(s), comma-separated, e.g. exp:2ms",
+      specOption(parseDelayList),
+    )
+    .option(
+      "--iters <n>",
+      "measured iterations [default: 1000, or the calibrated run's]",
+      intOption(1),
+    )
+    .option("--warmup <n>", "warmup iterations (shift the delay draws) [default: 0]", intOption(0))
+    .option(
+      "--seed <s>",
+      "seed of the delay draws [default: 1, or the calibrated run's]",
+      intOption(0),
+    )
+    .option(
+      "--comm-us <c>",
+      "cost of one exchange in microseconds [default: 100, or fitted]",
+      numberOption(),
+    )
+    .option(
+      "--calibrate <dir>",
+      "measured results directory: its configuration and fitted exchange cost",
+    )
+    .option("--out <dir>", "write summary.csv and run.json into this directory")
+    .action(async (options) => {
+      const started = new Date();
+      const flags: SweepFlags = {
+        ranks: options.ranks,
+        lags: options.lag,
+        delays: options.delay,
+        iters: options.iters,
+        warmup: options.warmup,
+        seed: options.seed,
+        commUs: options.commUs,
+      };
+      let measured;
+      if (options.calibrate !== undefined) {
+        const run = await readMeasuredRun(options.calibrate);
+        measured = { run, calibration: calibrate(run) };
+        const { latencyUs, usPerByte } = measured.calibration.cost;
+        console.log(
+          `Calibrated on ${options.calibrate}: exchange cost ${latencyUs.toFixed(1)} us` +
+            (usPerByte > 0 ? ` + ${(1 / usPerByte).toFixed(1)} bytes/us` : "") +
+            ` (${measured.calibration.samples.length} lag-0 row(s))`,
+        );
+      }
+      let scenarios;
+      try {
+        scenarios = planSweep(flags, measured);
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e;
+        // Missing flags and stragglers outside the run are usage errors.
+        throw new UsageError(/straggler/i.test(e.message) ? `--delay: ${e.message}` : e.message);
+      }
+      const clock = performance.now();
+      const rows = simulateSweep(scenarios, measured?.run);
+      const elapsedS = (performance.now() - clock) / 1000;
+      console.log(formatTable(rows));
+      console.log(`Simulated ${scenarios.length} configuration(s) in ${elapsedS.toFixed(2)} s`);
+      if (options.out !== undefined) {
+        const rankCounts = [...new Set(scenarios.map((s) => s.ranks))];
+        await writeSimulationDir(options.out, rows, {
+          version: "0.1.0",
+          command: ["simulate", ...Deno.args.slice(Deno.args.indexOf("simulate") + 1)],
+          config: {
+            workload: "simulated",
+            transport: scenarios[0]?.transport ?? "model",
+            ranks: rankCounts.length === 1 ? rankCounts[0] : rankCounts,
+            lags: scenarios[0]?.lags ?? [],
+            sizes: null,
+            delay: [...new Set(scenarios.map((s) => formatDelaySpec(s.delay)))].join(","),
+            delayMode: scenarios[0]?.delayMode ?? "",
+            imbalance: scenarios[0]?.imbalance ?? "none",
+            iters: scenarios[0]?.iters,
+            warmup: scenarios[0]?.warmup,
+            seed: scenarios[0]?.seed,
+            commUs: [...new Set(scenarios.map((s) => s.commUs))],
+            calibratedFrom: options.calibrate ?? null,
+            exchangeCost: measured?.calibration.cost ?? null,
+            exchangeSamples: measured?.calibration.samples ?? null,
+          },
+          machine: machineInfo(),
+          startedAt: started.toISOString(),
+          endedAt: new Date().toISOString(),
+          elapsedSeconds: elapsedS,
+          status: "completed",
+        });
+        console.log(`Wrote ${options.out}/summary.csv and ${options.out}/run.json`);
+      }
     }) as unknown as Command;
 }
