@@ -1,0 +1,75 @@
+/**
+ * A rank program for tests/mpi_*.test.ts: the uneven all-pairs exchange over
+ * the MPI transport, then the native alltoallv for each lag of a list on uneven
+ * blocks, then the transport again (one shared MPI session), all checked byte
+ * for byte.
+ *
+ *   mpirun.openmpi --allow-run-as-root -np 3 deno run -A tests/_mpi_native_rank.ts 0,3 ITERS
+ *
+ * Prints `ok native lag <k> rank <r> of <n>` per lag, then `ok transport ...`.
+ *
+ * @module
+ */
+
+import { openMpiNativeAlltoallv } from "../collectives/mpi_native.ts";
+import { openMpiTransport } from "../transports/mpi/mod.ts";
+import { checkBlock, exchangeAllPairs, makeBlock } from "../transports/mpi/_selftest.ts";
+
+const lags = (Deno.args[0] ?? "0").split(",").map(Number);
+const iters = Number(Deno.args[1] ?? 8);
+
+function blocksFor(iter: number, rank: number, size: number): Uint8Array[] {
+  const blocks = Array.from({ length: size }, (_, q) => makeBlock(iter, rank, q));
+  if (iter % 2 === 0) return blocks;
+  // Odd iterations: subarrays of one buffer, in reverse order (the zero-copy path).
+  const total = blocks.reduce((n, b) => n + b.length, 0);
+  const buffer = new Uint8Array(total);
+  const views: Uint8Array[] = new Array(size);
+  let offset = 0;
+  for (let q = size - 1; q >= 0; q--) {
+    buffer.set(blocks[q], offset);
+    views[q] = buffer.subarray(offset, offset + blocks[q].length);
+    offset += blocks[q].length;
+  }
+  return views;
+}
+
+async function runNative(lag: number): Promise<void> {
+  const a2a = await openMpiNativeAlltoallv({ lag });
+  const { rank, size } = a2a;
+  let expected = 0;
+  const check = (done: { iter: number; blocks: Uint8Array[] }) => {
+    if (done.iter !== expected) throw new Error(`got iteration ${done.iter}, want ${expected}`);
+    for (let q = 0; q < size; q++) checkBlock(done.blocks[q], done.iter, q, rank);
+    expected += 1;
+  };
+  for (let t = 0; t < iters; t++) {
+    const done = await a2a.exchange(blocksFor(t, rank, size));
+    if (t < lag) {
+      if (done !== undefined) throw new Error(`iteration ${t} returned data while filling`);
+    } else {
+      if (done === undefined) throw new Error(`iteration ${t} returned nothing`);
+      check(done);
+    }
+  }
+  const rest = await a2a.drain();
+  if (rest.length !== Math.min(lag, iters)) {
+    throw new Error(`drain returned ${rest.length} iterations, want ${lag}`);
+  }
+  rest.forEach(check);
+  await a2a.close();
+  console.log(`ok native lag ${lag} rank ${rank} of ${size}`);
+}
+
+try {
+  const transport = await openMpiTransport();
+  await exchangeAllPairs(transport, iters);
+  for (const lag of lags) await runNative(lag);
+  // The transport still works after the collectives released their references.
+  await exchangeAllPairs(transport, 3);
+  await transport.close();
+  console.log(`ok transport rank ${transport.rank} of ${transport.size} ${transport.family}`);
+} catch (error) {
+  console.error(`error: ${(error as Error).message}`);
+  Deno.exit((error as { exitCode?: number }).exitCode ?? 1);
+}
