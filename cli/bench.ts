@@ -1,11 +1,46 @@
 /**
- * The `bench` command.
+ * The `bench` command: one benchmark configuration or a sweep, spawning the
+ * ranks (local launcher or mpirun) or acting as one rank (`--launcher none`).
  *
  * @module
  */
 
-import { Command } from "@commander-js/extra-typings";
-import { RunError } from "../util/errors.ts";
+import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import type { BenchConfig } from "../bench/config.ts";
+import { checkDelaySpec, formatDelaySpec, parseDelaySpec } from "../bench/delay.ts";
+import { checkImbalanceSpec, formatImbalanceSpec, parseImbalanceSpec } from "../bench/imbalance.ts";
+import { launchLocal } from "../bench/launcher.ts";
+import { runRank } from "../bench/rank.ts";
+import { osuTable, type SummaryRow, summaryTable } from "../bench/results.ts";
+import {
+  masterFromEnvironment,
+  parseAddress,
+  rankFromEnvironment,
+} from "../transports/environment.ts";
+import { UsageError } from "../util/errors.ts";
+import { intListOption, intOption, numberOption, specOption } from "./_common.ts";
+
+function parseSizes(value: string): [number, number] {
+  const m = /^(\d+)(?::(\d+))?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`expected MIN:MAX in bytes, got '${value}'`);
+  const min = Number(m[1]);
+  const max = m[2] === undefined ? min : Number(m[2]);
+  if (min > max) throw new InvalidArgumentError(`MIN ${min} is above MAX ${max}`);
+  if (max > 1 << 30) throw new InvalidArgumentError(`MAX ${max} is above 1 GiB`);
+  return [min, max];
+}
+
+const FORMATS = ["csv", "html", "json", "osu"];
+
+function parseFormats(value: string): string[] {
+  const list = value.split(",").map((s) => s.trim());
+  for (const f of list) {
+    if (!FORMATS.includes(f)) {
+      throw new InvalidArgumentError(`unknown format '${f}' (expected ${FORMATS.join(", ")})`);
+    }
+  }
+  return list;
+}
 
 /**
  * Builds the `bench` command.
@@ -13,10 +48,259 @@ import { RunError } from "../util/errors.ts";
  * @returns The command.
  */
 export function benchCommand(): Command {
-  return new Command("bench")
-    .description("bench (not built yet)")
-    .allowUnknownOption()
-    .action(() => {
-      throw new RunError("The bench command is not built yet");
-    }) as unknown as Command;
+  const cmd = new Command("bench")
+    .description(
+      "Run a benchmark configuration or sweep and write summary.csv, iterations.csv, run.json",
+    )
+    .addOption(
+      new Option("--transport <kind>", "transport").choices(["tcp", "unix", "mpi"] as const)
+        .default("tcp" as const),
+    )
+    .addOption(
+      new Option("--mpi <library>", "MPI library family").choices(["openmpi", "mpich"] as const),
+    )
+    .addOption(
+      new Option("--collective <kind>", "p2p: this suite's collectives; native: MPI_Alltoallv")
+        .choices(["p2p", "native"] as const).default("p2p" as const),
+    )
+    .option("--ranks <n>", "number of ranks", intOption(1), 4)
+    .option(
+      "--lag <list>",
+      "BLS lag bounds, e.g. 3 or 0,1,2,4 (0 is synchronous)",
+      intListOption(0),
+      [0, 1, 2, 4],
+    )
+    .addOption(new Option("--workload <kind>", "workload").choices(["alltoallv", "dlrm"] as const))
+    .option("--sizes <min:max>", "alltoallv bytes per peer, powers of two between", parseSizes)
+    .option(
+      "--imbalance <spec>",
+      "none | hot:R:F | random:CV | zipf:S",
+      specOption(parseImbalanceSpec),
+    )
+    .option(
+      "--delay <spec>",
+      "none | const:2ms | uniform:0ms:4ms | exp:2ms | lognormal:1ms:0.5 | spike:50ms:0.05 | straggler:2ms@1",
+      specOption(parseDelaySpec),
+    )
+    .addOption(
+      new Option("--delay-mode <mode>", "busy: burn CPU; sleep: wait idle").choices(
+        ["busy", "sleep"] as const,
+      ).default("sleep" as const),
+    )
+    .option("--iters <n>", "timed iterations (default: 1000 up to 8 KiB, 100 above)", intOption(1))
+    .option("--warmup <n>", "warm-up iterations (default: 100 up to 8 KiB, 10 above)", intOption(0))
+    .option("--repeat <n>", "repeats of every configuration", intOption(1), 1)
+    .option("--seed <n>", "seed of every random draw", intOption(0), 1)
+    .option("--validate", "check every received byte", false)
+    .addOption(
+      new Option(
+        "--progress <mode>",
+        "thread: a Worker owns the connections; inline: the main thread",
+      ).choices(["thread", "inline"] as const).default("thread" as const),
+    )
+    .option("--timeout <seconds>", "per-exchange and rendezvous timeout", numberOption(), 60)
+    .option("--out <dir>", "results directory", "results/latest")
+    .option("--format <list>", "csv,html,json,osu", parseFormats, ["csv"])
+    .option("--strict", "fail on malformed input lines", false)
+    .addOption(
+      new Option(
+        "--launcher <kind>",
+        "local: spawn ranks here; mpirun; none: this process is one rank",
+      ).choices(["local", "mpirun", "none"] as const),
+    )
+    .option("--bind <addr>", "address this rank listens on (default 127.0.0.1)")
+    .option(
+      "--master <host:port>",
+      "rendezvous address (default MASTER_ADDR:MASTER_PORT)",
+      specOption(parseAddress),
+    )
+    .option("--rank <n>", "this rank (with --launcher none)", intOption(0))
+    .option("--world-size <n>", "number of ranks (with --launcher none)", intOption(1))
+    .option("--debug", "print stack traces on errors");
+  for (const ext of benchExtensions) ext.options(cmd as unknown as Command);
+  cmd.action(async (opts) => {
+    await runBench(opts as unknown as BenchFlags, cmd.args);
+  });
+  return cmd as unknown as Command;
+}
+
+/** The parsed `bench` flags. */
+export interface BenchFlags {
+  transport: "tcp" | "unix" | "mpi";
+  mpi?: "openmpi" | "mpich";
+  collective: "p2p" | "native";
+  ranks: number;
+  lag: number[];
+  workload?: "alltoallv" | "dlrm";
+  sizes?: [number, number];
+  imbalance?: ReturnType<typeof parseImbalanceSpec>;
+  delay?: ReturnType<typeof parseDelaySpec>;
+  delayMode: "busy" | "sleep";
+  iters?: number;
+  warmup?: number;
+  repeat: number;
+  seed: number;
+  validate: boolean;
+  progress: "thread" | "inline";
+  timeout: number;
+  out: string;
+  format: string[];
+  strict: boolean;
+  launcher?: "local" | "mpirun" | "none";
+  bind?: string;
+  master?: { hostname: string; port: number };
+  rank?: number;
+  worldSize?: number;
+  [extra: string]: unknown;
+}
+
+/** A workload that adds its own flags and settings to `bench` (DLRM). */
+export interface BenchExtension {
+  /** Adds the flags. */
+  options(cmd: Command): void;
+  /** Validates flags and returns the settings stored in `config.extra`. */
+  settings(flags: BenchFlags, config: BenchConfig): Promise<Record<string, unknown>>;
+  /** The workload it serves. */
+  workload: string;
+}
+
+/** Workload extensions registered before the command is built. */
+export const benchExtensions: BenchExtension[] = [];
+
+/** Default workload when `--workload` is not given. */
+export let defaultWorkload: "alltoallv" | "dlrm" = "alltoallv";
+
+/**
+ * Sets the default workload (the DLRM module makes itself the default).
+ *
+ * @param kind The workload.
+ */
+export function setDefaultWorkload(kind: "alltoallv" | "dlrm"): void {
+  defaultWorkload = kind;
+}
+
+/**
+ * Turns flags into a config, checking everything that depends on several flags.
+ *
+ * @param flags The parsed flags.
+ * @returns The config.
+ * @throws UsageError naming the flag.
+ */
+export async function configFromFlags(flags: BenchFlags): Promise<BenchConfig> {
+  const workload = flags.workload ?? defaultWorkload;
+  const identity = rankFromEnvironment();
+  const ranks = flags.worldSize ?? identity?.size ?? flags.ranks;
+  const delay = flags.delay ?? { kind: "none" as const };
+  const imbalance = flags.imbalance ?? { kind: "none" as const };
+  try {
+    checkDelaySpec(delay, ranks);
+  } catch (e) {
+    throw new UsageError(`Option '--delay': ${(e as Error).message}`);
+  }
+  try {
+    checkImbalanceSpec(imbalance, ranks);
+  } catch (e) {
+    throw new UsageError(`Option '--imbalance': ${(e as Error).message}`);
+  }
+  if (flags.collective === "native" && flags.transport !== "mpi") {
+    throw new UsageError("Option '--collective native' needs '--transport mpi'");
+  }
+  if (flags.sizes && workload !== "alltoallv") {
+    throw new UsageError("Option '--sizes' applies to '--workload alltoallv' only");
+  }
+  const config: BenchConfig = {
+    workload,
+    transport: flags.transport,
+    mpi: flags.mpi,
+    collective: flags.collective,
+    ranks,
+    lags: [...new Set([0, ...flags.lag])].sort((a, b) => a - b),
+    sizes: workload === "alltoallv" ? flags.sizes ?? [8, 1 << 20] : null,
+    imbalance: formatImbalanceSpec(imbalance),
+    delay: formatDelaySpec(delay),
+    delayMode: flags.delayMode,
+    iters: flags.iters ?? null,
+    warmup: flags.warmup ?? null,
+    repeat: flags.repeat,
+    seed: flags.seed,
+    validate: flags.validate,
+    progress: flags.progress,
+    timeoutS: flags.timeout,
+    out: flags.out,
+    formats: flags.format,
+    strict: flags.strict,
+    extra: {},
+  };
+  if (config.repeat < 1) throw new UsageError("Option '--repeat' must be at least 1");
+  for (const ext of benchExtensions) {
+    if (ext.workload === workload) config.extra = await ext.settings(flags, config);
+  }
+  return config;
+}
+
+function printResults(config: BenchConfig, rows: SummaryRow[]): void {
+  if (config.formats.includes("osu") && config.workload === "alltoallv") {
+    console.log(osuTable(rows));
+  } else console.log(summaryTable(rows));
+  if (config.formats.includes("json")) console.log(JSON.stringify(rows));
+  const gains = rows.filter((r) => r.lag !== 0 && typeof r.speedup_vs_sync === "number");
+  if (gains.length) {
+    const best = gains.reduce((
+      a,
+      b,
+    ) => (Number(b.speedup_vs_sync) > Number(a.speedup_vs_sync) ? b : a));
+    console.log(
+      `BLS gain: best lag ${best.lag} runs at ${best.speedup_vs_sync}x the synchronous throughput` +
+        (best.size_bytes !== null ? ` (${best.size_bytes} B per peer)` : "") +
+        `; results in ${config.out}`,
+    );
+  }
+}
+
+async function runBench(flags: BenchFlags, _args: string[]): Promise<void> {
+  const config = await configFromFlags(flags);
+  const identity = rankFromEnvironment();
+  const launcher = flags.launcher ?? (identity || flags.rank !== undefined ? "none" : "local");
+  const command = ["bench", ...Deno.args.slice(Deno.args.indexOf("bench") + 1)];
+  if (launcher === "none") {
+    const rank = flags.rank ?? identity?.rank ?? 0;
+    if (rank >= config.ranks) {
+      throw new UsageError(`Rank ${rank} is out of range 0..${config.ranks - 1}`);
+    }
+    const master = flags.master ?? masterFromEnvironment();
+    if (!master && config.ranks > 1 && config.transport !== "mpi") {
+      throw new UsageError(
+        "No rendezvous address: give '--master HOST:PORT' or set MASTER_ADDR and MASTER_PORT",
+      );
+    }
+    const token = Deno.env.get("BLSBENCH_TOKEN");
+    if (!token && config.ranks > 1 && config.transport !== "mpi") {
+      throw new UsageError("No run secret: set BLSBENCH_TOKEN to the same value on every rank");
+    }
+    const { rows } = await runRank(config, {
+      rank,
+      size: config.ranks,
+      master: master ?? { hostname: "127.0.0.1", port: 0 },
+      token: token ?? "single-rank",
+      hostStore: rank === 0 && Deno.env.get("BLSBENCH_STORE_EXTERNAL") !== "1",
+      bind: flags.bind,
+      command,
+    });
+    if (rank === 0) printResults(config, rows);
+    return;
+  }
+  if (launcher === "mpirun") {
+    const { launchMpirun } = await import("../bench/_mpirun.ts");
+    await launchMpirun(config, command);
+    return;
+  }
+  // Every rank gets the same flags; pin the values the launcher resolved.
+  const args = [
+    ...command,
+    "--out",
+    config.out,
+    "--ranks",
+    String(config.ranks),
+  ];
+  await launchLocal({ ranks: config.ranks, args });
 }

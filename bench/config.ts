@@ -1,0 +1,164 @@
+/**
+ * The benchmark configuration: what the `bench` flags describe, and the sweep of
+ * single configurations it expands to.
+ *
+ * @module
+ */
+
+import type { TransportKind } from "../transports/transport.ts";
+
+/** The workloads `bench` runs. */
+export type WorkloadKind = "alltoallv" | "dlrm";
+
+/** Everything a `bench` run needs; plain data, passed to every rank. */
+export interface BenchConfig {
+  /** Which workload. */
+  workload: WorkloadKind;
+  /** Which transport. */
+  transport: TransportKind;
+  /** The MPI library family, for the mpi transport. */
+  mpi?: "openmpi" | "mpich";
+  /** `p2p` (this suite's collectives) or `native` (the MPI library's own). */
+  collective: "p2p" | "native";
+  /** Number of ranks. */
+  ranks: number;
+  /** Lag bounds to run; 0 (synchronous) is always included. */
+  lags: number[];
+  /** Bytes per peer, min and max (powers of two between), for alltoallv. */
+  sizes: [number, number] | null;
+  /** Imbalance spec text. */
+  imbalance: string;
+  /** Delay spec text. */
+  delay: string;
+  /** How delays are spent. */
+  delayMode: "busy" | "sleep";
+  /** Timed iterations (null: the OSU defaults by size). */
+  iters: number | null;
+  /** Warm-up iterations (null: the OSU defaults by size). */
+  warmup: number | null;
+  /** Repeats of every configuration. */
+  repeat: number;
+  /** Seed of every random draw. */
+  seed: number;
+  /** Check every received byte. */
+  validate: boolean;
+  /** `thread`: a Worker owns the connections; `inline`: the main thread does. */
+  progress: "thread" | "inline";
+  /** Per-exchange and rendezvous timeout in seconds. */
+  timeoutS: number;
+  /** Results directory. */
+  out: string;
+  /** Output formats. */
+  formats: string[];
+  /** Fail on malformed input lines instead of skipping them. */
+  strict: boolean;
+  /** Workload-specific settings (dlrm: dataset, model, batch size, ...). */
+  extra: Record<string, unknown>;
+}
+
+/** One point of the sweep. */
+export interface Configuration {
+  /** Position in the sweep. */
+  index: number;
+  /** Lag bound. */
+  lag: number;
+  /** Bytes per peer (alltoallv), or null. */
+  sizeBytes: number | null;
+  /** Repeat number, from 0. */
+  repeat: number;
+  /** Warm-up iterations. */
+  warmup: number;
+  /** Timed iterations. */
+  iters: number;
+  /** Imbalance spec text. */
+  imbalance: string;
+  /** Delay spec text. */
+  delay: string;
+  /** Calibration runs (lag 0, no delay) only feed the ideal model. */
+  calibration?: boolean;
+}
+
+/** OSU's defaults: 1000 timed after 100 warm-up up to 8 KiB, 100 after 10 above. */
+export function osuIterations(sizeBytes: number): { iters: number; warmup: number } {
+  return sizeBytes <= 8192 ? { iters: 1000, warmup: 100 } : { iters: 100, warmup: 10 };
+}
+
+/**
+ * The message sizes of a `--sizes MIN:MAX` sweep: MIN, then powers of two up to MAX.
+ *
+ * @example 8 B to 64 B
+ * ```ts
+ * import { sweepSizes } from "./config.ts";
+ * if (sweepSizes([8, 64]).join(",") !== "8,16,32,64") throw new Error("bad");
+ * ```
+ *
+ * @param range Min and max.
+ * @returns The sizes.
+ */
+export function sweepSizes(range: [number, number]): number[] {
+  const [min, max] = range;
+  const out = [min];
+  let s = min <= 0 ? 1 : 2 ** Math.ceil(Math.log2(min + 1));
+  if (min > 0 && 2 ** Math.log2(min) === min) s = min * 2;
+  for (; s <= max; s *= 2) out.push(s);
+  if (out[out.length - 1] !== max && max > min) out.push(max);
+  return out;
+}
+
+/**
+ * Expands a config into its sweep: sizes x lags x repeats (lag 0 always first, so
+ * every BLS row has its synchronous baseline), plus an undelayed lag-0
+ * calibration per size when a delay is set (the exchange cost of the ideal model).
+ *
+ * @example Two lags, one size
+ * ```ts
+ * import { expandSweep } from "./config.ts";
+ * const c = expandSweep({ workload: "alltoallv", transport: "tcp", collective: "p2p", ranks: 2,
+ *   lags: [3], sizes: [8, 8], imbalance: "none", delay: "none", delayMode: "sleep", iters: 10,
+ *   warmup: 1, repeat: 1, seed: 1, validate: false, progress: "thread", timeoutS: 60, out: "r",
+ *   formats: ["csv"], strict: false, extra: {} });
+ * if (c.map((x) => x.lag).join(",") !== "0,3") throw new Error("bad");
+ * ```
+ *
+ * @param config The config.
+ * @returns The configurations in run order.
+ */
+export function expandSweep(config: BenchConfig): Configuration[] {
+  const lags = [...new Set([0, ...config.lags])].sort((a, b) => a - b);
+  const sizes: (number | null)[] = config.sizes ? sweepSizes(config.sizes) : [null];
+  const out: Configuration[] = [];
+  const delayed = config.delay !== "none";
+  for (const sizeBytes of sizes) {
+    const osu = osuIterations(sizeBytes ?? 0);
+    const iters = config.iters ?? (sizeBytes === null ? 100 : osu.iters);
+    const warmup = config.warmup ?? (sizeBytes === null ? 10 : osu.warmup);
+    if (delayed) {
+      out.push({
+        index: out.length,
+        lag: 0,
+        sizeBytes,
+        repeat: 0,
+        warmup,
+        iters: Math.min(iters, 200),
+        imbalance: config.imbalance,
+        delay: "none",
+        calibration: true,
+      });
+    }
+    for (let repeat = 0; repeat < config.repeat; repeat++) {
+      for (const lag of lags) {
+        out.push({
+          index: out.length,
+          lag,
+          sizeBytes,
+          repeat,
+          warmup,
+          iters,
+          imbalance: config.imbalance,
+          delay: config.delay,
+        });
+      }
+    }
+  }
+  return out;
+}

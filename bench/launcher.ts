@@ -1,0 +1,213 @@
+/**
+ * The local launcher: hosts the rendezvous store, spawns one process per rank
+ * (`cli.ts bench ... --launcher none` with the rank environment), forwards their
+ * output, and when one fails or is killed, stops the others and reports which
+ * rank failed and why. It never leaves a process behind.
+ *
+ * @module
+ */
+
+import { startRendezvousStore } from "../transports/rendezvous.ts";
+import { RunError } from "../util/errors.ts";
+
+/** Options of `launchLocal`. */
+export interface LaunchOptions {
+  /** Number of ranks. */
+  ranks: number;
+  /** Arguments for `cli.ts` in every rank (e.g. `["bench", "--workload", ...]`). */
+  args: string[];
+  /** The run's secret (default: `BLSBENCH_TOKEN`, else a random one). */
+  token?: string;
+  /** Extra environment for the ranks. */
+  env?: Record<string, string>;
+  /** Print rank 0's standard output (default true). */
+  forwardStdout?: boolean;
+  /** Where rank stderr lines go (default: this process's stderr, prefixed). */
+  onStderr?: (rank: number, line: string) => void;
+  /** Deno permission flags for the ranks (default `-A`). */
+  permissions?: string[];
+}
+
+/** A rank's end. */
+export interface RankExit {
+  /** The rank. */
+  rank: number;
+  /** Exit code. */
+  code: number;
+  /** The signal that killed it, if any. */
+  signal: Deno.Signal | null;
+  /** Its last stderr lines. */
+  lastLines: string[];
+}
+
+const CLI_PATH = new URL("../cli.ts", import.meta.url);
+const KILL_GRACE_MS = 2000;
+
+/**
+ * A random per-run secret.
+ *
+ * @returns 32 hex digits.
+ */
+export function newToken(): string {
+  return Array.from(
+    crypto.getRandomValues(new Uint8Array(16)),
+    (b) => b.toString(16).padStart(2, "0"),
+  )
+    .join("");
+}
+
+async function pump(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  let carry = "";
+  for await (const chunk of stream) {
+    const text = carry + decoder.decode(chunk, { stream: true });
+    const lines = text.split("\n");
+    carry = lines.pop()!;
+    for (const l of lines) onLine(l);
+  }
+  if (carry) onLine(carry);
+}
+
+/**
+ * Spawns the ranks and waits for them.
+ *
+ * @example Launch two ranks of a short validated run
+ * ```ts ignore
+ * import { launchLocal } from "./launcher.ts";
+ * await launchLocal({ ranks: 2, args: ["bench", "--workload", "alltoallv", "--ranks", "2"] });
+ * ```
+ *
+ * @param options Ranks, arguments, token.
+ * @returns The exits, when every rank succeeded.
+ * @throws RunError naming the rank that failed first (and how) when any fails.
+ */
+export async function launchLocal(options: LaunchOptions): Promise<RankExit[]> {
+  const token = options.token ?? Deno.env.get("BLSBENCH_TOKEN") ?? newToken();
+  const store = await startRendezvousStore({ token, hostname: "127.0.0.1" });
+  const children: Deno.ChildProcess[] = [];
+  const lastLines: string[][] = [];
+  const exits: (RankExit | undefined)[] = new Array(options.ranks).fill(undefined);
+  let stopping = false;
+
+  const killAll = async () => {
+    stopping = true;
+    for (const [i, c] of children.entries()) {
+      if (!exits[i]) {
+        try {
+          c.kill("SIGTERM");
+        } catch { /* gone */ }
+      }
+    }
+    const timer = setTimeout(() => {
+      for (const [i, c] of children.entries()) {
+        if (!exits[i]) {
+          try {
+            c.kill("SIGKILL");
+          } catch { /* gone */ }
+        }
+      }
+    }, KILL_GRACE_MS);
+    await Promise.allSettled(children.map((c) => c.status));
+    clearTimeout(timer);
+  };
+
+  let interrupted: Deno.Signal | undefined;
+  const onSignal = (sig: Deno.Signal) => () => {
+    interrupted = sig;
+    killAll();
+  };
+  const sigint = onSignal("SIGINT");
+  const sigterm = onSignal("SIGTERM");
+  Deno.addSignalListener("SIGINT", sigint);
+  Deno.addSignalListener("SIGTERM", sigterm);
+
+  try {
+    const pumps: Promise<void>[] = [];
+    for (let rank = 0; rank < options.ranks; rank++) {
+      const cmd = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          ...(options.permissions ?? ["-A"]),
+          CLI_PATH.href,
+          ...options.args,
+          "--launcher",
+          "none",
+        ],
+        env: {
+          ...options.env,
+          RANK: String(rank),
+          WORLD_SIZE: String(options.ranks),
+          MASTER_ADDR: store.address.hostname,
+          MASTER_PORT: String(store.address.port),
+          BLSBENCH_TOKEN: token,
+          BLSBENCH_STORE_EXTERNAL: "1",
+        },
+        stdin: "null",
+        stdout: rank === 0 && options.forwardStdout !== false ? "inherit" : "null",
+        stderr: "piped",
+      });
+      const child = cmd.spawn();
+      children.push(child);
+      lastLines.push([]);
+      pumps.push(pump(child.stderr, (line) => {
+        const keep = lastLines[rank];
+        keep.push(line);
+        if (keep.length > 20) keep.shift();
+        if (options.onStderr) options.onStderr(rank, line);
+        else console.error(rank === 0 ? line : `[rank ${rank}] ${line}`);
+      }));
+    }
+
+    let firstFailure: Promise<void> | undefined;
+    await Promise.all(children.map(async (child, rank) => {
+      const status = await child.status;
+      exits[rank] = { rank, code: status.code, signal: status.signal, lastLines: lastLines[rank] };
+      if (!status.success && !stopping) {
+        // Give the other ranks a moment to report what they saw, then stop them.
+        firstFailure ??= new Promise<void>((r) => setTimeout(r, 300)).then(killAll);
+      }
+    }));
+    await firstFailure;
+    await Promise.all(pumps);
+  } finally {
+    Deno.removeSignalListener("SIGINT", sigint);
+    Deno.removeSignalListener("SIGTERM", sigterm);
+    await store.close();
+  }
+
+  if (interrupted) {
+    const code = interrupted === "SIGINT" ? 130 : 143;
+    throw Object.assign(new RunError(`Interrupted by ${interrupted}; the ranks were stopped`), {
+      exitCode: code,
+    });
+  }
+  const done = exits as RankExit[];
+  const failed = done.filter((e) => e.code !== 0);
+  if (failed.length === 0) return done;
+  throw new RunError(describeFailure(failed));
+}
+
+/**
+ * Picks the rank that failed first for the error message: one killed by a
+ * signal or that crashed beats one that only reported a peer's failure.
+ *
+ * @param failed The failed ranks.
+ * @returns One line naming the rank and what it said.
+ */
+export function describeFailure(failed: RankExit[]): string {
+  const reportsPeer = (e: RankExit) =>
+    /Rank \d+ (closed|failed)|rank\(s\)/.test(e.lastLines.join("\n"));
+  const culprit = failed.find((e) => e.signal && e.signal !== "SIGTERM") ??
+    failed.find((e) => !reportsPeer(e)) ?? failed[0];
+  const errLine = [...culprit.lastLines].reverse().find((l) => l.startsWith("error:"));
+  const how = culprit.signal
+    ? `was killed by ${culprit.signal}`
+    : `exited with code ${culprit.code}`;
+  const others = failed.filter((e) => e !== culprit).map((e) => e.rank);
+  return `Rank ${culprit.rank} ${how}${errLine ? ` (${errLine.replace(/^error:\s*/, "")})` : ""}${
+    others.length ? `; rank(s) ${others.join(", ")} stopped after it` : ""
+  }`;
+}

@@ -1,0 +1,196 @@
+/**
+ * The bounded-lag-synchronous (BLS) alltoallv on the transport interface alone.
+ *
+ * Call t posts this rank's blocks for iteration t and resolves with the blocks of
+ * iteration t - k once every peer's block for t - k has arrived, i.e. once every
+ * rank has posted t - k. So no rank runs more than k iterations ahead of the
+ * slowest. The tag of iteration t is `tagBase + t`, so blocks of different
+ * iterations never mix, whatever order they arrive in.
+ *
+ * Flow control: the block for iteration t goes to peer q only once q's block for
+ * t - 1 has arrived here (iteration 0 goes at once). A fast rank's later blocks
+ * wait on its own side, so a receiver holds at most k + 1 iterations beyond the
+ * one it is waiting for. For k = 0 the condition always holds already (the
+ * previous call could not return before t - 1 was complete), so the synchronous
+ * case pays nothing for it.
+ *
+ * @module
+ */
+
+import { withTimeout } from "../transports/_deadline.ts";
+import { TimeoutError } from "../transports/errors.ts";
+import type { Transport } from "../transports/transport.ts";
+import { type Alltoallv, checkBlocks, type IterationBlocks } from "./alltoallv.ts";
+
+/** Options of the BLS collective. */
+export interface BlsOptions {
+  /** The lag bound k >= 0. */
+  lag: number;
+  /** Tag of iteration 0 (default 0). */
+  tagBase?: number;
+  /** How long one call may wait for its peers, in ms (default: forever). */
+  timeoutMs?: number;
+}
+
+interface Slot {
+  iter: number;
+  blocks: Uint8Array[];
+  arrived: Promise<void>[];
+  missing: Set<number>;
+  lastArrivalMs: number;
+}
+
+/**
+ * BLS alltoallv over a transport.
+ *
+ * @example Lag 1 on two ranks in one process
+ * ```ts
+ * import { connectLocalGroup } from "../transports/open.ts";
+ * import { BlsAlltoallv } from "./bls.ts";
+ * const g = await connectLocalGroup("unix", 2);
+ * const colls = g.transports.map((t) => new BlsAlltoallv(t, { lag: 1 }));
+ * const block = (r: number, t: number) => [new Uint8Array([r, t]), new Uint8Array([r, t])];
+ * const first = await Promise.all(colls.map((c) => c.exchange(block(c.rank, 0))));
+ * if (first[0] !== undefined) throw new Error("pipeline should still be filling");
+ * const second = await Promise.all(colls.map((c) => c.exchange(block(c.rank, 1))));
+ * if (second[0]?.iter !== 0 || second[0].blocks[1][0] !== 1) throw new Error("wrong");
+ * const rest = await Promise.all(colls.map((c) => c.drain()));
+ * if (rest[1][0].iter !== 1) throw new Error("wrong drain");
+ * await g.close();
+ * ```
+ */
+export class BlsAlltoallv implements Alltoallv {
+  readonly rank: number;
+  readonly size: number;
+  readonly lag: number;
+  #transport: Transport;
+  #tagBase: number;
+  #timeoutMs: number;
+  #next = 0;
+  #returned = 0;
+  #slots = new Map<number, Slot>();
+  #sendError: Error | undefined;
+  #sends: Promise<void>[] = [];
+  #bufferedBytes = 0;
+  #peakBytes = 0;
+
+  /**
+   * Creates the collective.
+   *
+   * @param transport The transport (used for nothing else under these tags).
+   * @param options The lag bound, the tag base, the per-call timeout.
+   */
+  constructor(transport: Transport, options: BlsOptions) {
+    if (!Number.isInteger(options.lag) || options.lag < 0) {
+      throw new RangeError(`Lag must be a whole number >= 0, got ${options.lag}`);
+    }
+    this.#transport = transport;
+    this.rank = transport.rank;
+    this.size = transport.size;
+    this.lag = options.lag;
+    this.#tagBase = options.tagBase ?? 0;
+    this.#timeoutMs = options.timeoutMs ?? Infinity;
+  }
+
+  buffered(): { bytes: number; peakBytes: number } {
+    return { bytes: this.#bufferedBytes, peakBytes: this.#peakBytes };
+  }
+
+  #slot(iter: number): Slot {
+    let slot = this.#slots.get(iter);
+    if (slot) return slot;
+    const { rank, size } = this;
+    const blocks = new Array<Uint8Array>(size);
+    const missing = new Set<number>();
+    slot = { iter, blocks, arrived: [], missing, lastArrivalMs: 0 };
+    const s = slot;
+    for (let i = 1; i < size; i++) {
+      const from = (rank - i + size) % size;
+      missing.add(from);
+      s.arrived[from] = this.#transport.recv(from, this.#tagBase + iter).then((b) => {
+        s.blocks[from] = b;
+        s.missing.delete(from);
+        s.lastArrivalMs = performance.timeOrigin + performance.now();
+        this.#bufferedBytes += b.byteLength;
+        if (this.#bufferedBytes > this.#peakBytes) this.#peakBytes = this.#bufferedBytes;
+      });
+      // Failures surface when the iteration is awaited; do not let them go unhandled.
+      s.arrived[from].catch(() => {});
+    }
+    this.#slots.set(iter, slot);
+    return slot;
+  }
+
+  #post(iter: number, blocks: Uint8Array[]): void {
+    const { rank, size } = this;
+    const slot = this.#slot(iter);
+    slot.blocks[rank] = blocks[rank];
+    // Receives for this iteration are posted now, so arrivals are seen at once.
+    const prev = iter > 0 ? this.#slots.get(iter - 1) : undefined;
+    for (let i = 1; i < size; i++) {
+      const to = (rank + i) % size;
+      const tag = this.#tagBase + iter;
+      const go = () => this.#transport.send(to, tag, blocks[to]);
+      const ready = prev && prev.missing.has(to) ? prev.arrived[to] : undefined;
+      const sent = ready ? ready.then(go) : go();
+      const tracked = sent.catch((e: Error) => {
+        this.#sendError ??= e;
+      });
+      this.#sends.push(tracked);
+    }
+    if (this.#sends.length > 4 * size) {
+      // Keep the list short; settled sends need no tracking.
+      const keep = this.#sends.slice(-2 * size);
+      this.#sends = keep;
+    }
+  }
+
+  async #collect(iter: number): Promise<IterationBlocks> {
+    const slot = this.#slot(iter);
+    try {
+      await withTimeout(
+        Promise.all(slot.arrived),
+        this.#timeoutMs,
+        `Rank ${this.rank} timed out in iteration ${iter}`,
+      );
+    } catch (e) {
+      if (e instanceof TimeoutError) {
+        throw new TimeoutError(
+          `Rank ${this.rank} timed out after ${this.#timeoutMs} ms in iteration ${iter} waiting for rank(s) ${
+            [...slot.missing].join(", ")
+          }`,
+        );
+      }
+      throw e;
+    }
+    if (this.#sendError) throw this.#sendError;
+    this.#slots.delete(iter);
+    for (let q = 0; q < this.size; q++) {
+      if (q !== this.rank) this.#bufferedBytes -= slot.blocks[q].byteLength;
+    }
+    this.#returned = iter + 1;
+    return {
+      iter,
+      blocks: slot.blocks,
+      readyAtMs: slot.lastArrivalMs || performance.timeOrigin + performance.now(),
+    };
+  }
+
+  async exchange(blocks: Uint8Array[]): Promise<IterationBlocks | undefined> {
+    checkBlocks(blocks, this.size);
+    if (this.#sendError) throw this.#sendError;
+    const iter = this.#next++;
+    this.#post(iter, blocks);
+    const due = iter - this.lag;
+    if (due < 0) return undefined;
+    return await this.#collect(due);
+  }
+
+  async drain(): Promise<IterationBlocks[]> {
+    const out: IterationBlocks[] = [];
+    while (this.#returned < this.#next) out.push(await this.#collect(this.#returned));
+    await Promise.all(this.#sends);
+    if (this.#sendError) throw this.#sendError;
+    return out;
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The synchronous alltoallv: a pairwise exchange where step i sends to
+ * (r + i) mod N and receives from (r - i) mod N, the iteration number as the tag.
+ * Nobody finishes an iteration before every rank has posted it.
+ *
+ * @module
+ */
+
+import { withTimeout } from "../transports/_deadline.ts";
+import type { Transport } from "../transports/transport.ts";
+import { type Alltoallv, checkBlocks, type IterationBlocks } from "./alltoallv.ts";
+
+/**
+ * One synchronous alltoallv over a transport.
+ *
+ * @example Two ranks in one process
+ * ```ts
+ * import { connectLocalGroup } from "../transports/open.ts";
+ * import { alltoallvOnce } from "./sync.ts";
+ * const g = await connectLocalGroup("tcp", 2);
+ * const out = await Promise.all(g.transports.map((t) =>
+ *   alltoallvOnce(t, 0, [new Uint8Array([t.rank, 0]), new Uint8Array([t.rank, 1])])
+ * ));
+ * if (out[1][0][0] !== 0 || out[1][0][1] !== 1) throw new Error("wrong block");
+ * await g.close();
+ * ```
+ *
+ * @param transport The transport.
+ * @param tag The tag of this exchange.
+ * @param blocks `blocks[q]` goes to rank q.
+ * @returns `result[q]` is what rank q sent to this rank.
+ */
+export async function alltoallvOnce(
+  transport: Transport,
+  tag: number,
+  blocks: Uint8Array[],
+): Promise<Uint8Array[]> {
+  const { rank, size } = transport;
+  checkBlocks(blocks, size);
+  const out = new Array<Uint8Array>(size);
+  out[rank] = blocks[rank];
+  const pending: Promise<unknown>[] = [];
+  for (let i = 1; i < size; i++) {
+    const to = (rank + i) % size;
+    const from = (rank - i + size) % size;
+    pending.push(transport.send(to, tag, blocks[to]));
+    pending.push(transport.recv(from, tag).then((b) => (out[from] = b)));
+  }
+  await Promise.all(pending);
+  return out;
+}
+
+/** The synchronous alltoallv as an `Alltoallv` with lag 0. */
+export class SyncAlltoallv implements Alltoallv {
+  readonly rank: number;
+  readonly size: number;
+  readonly lag = 0;
+  #transport: Transport;
+  #tagBase: number;
+  #next = 0;
+  #timeoutMs: number;
+
+  /**
+   * Creates the collective.
+   *
+   * @param transport The transport.
+   * @param tagBase The tag of iteration 0 (iteration t uses tagBase + t).
+   * @param timeoutMs How long one exchange may wait for its peers (default: forever).
+   */
+  constructor(transport: Transport, tagBase = 0, timeoutMs = Infinity) {
+    this.#transport = transport;
+    this.rank = transport.rank;
+    this.size = transport.size;
+    this.#tagBase = tagBase;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  async exchange(blocks: Uint8Array[]): Promise<IterationBlocks> {
+    const iter = this.#next++;
+    const out = await withTimeout(
+      alltoallvOnce(this.#transport, this.#tagBase + iter, blocks),
+      this.#timeoutMs,
+      `Rank ${this.rank} timed out after ${this.#timeoutMs} ms in iteration ${iter}`,
+    );
+    return { iter, blocks: out, readyAtMs: performance.timeOrigin + performance.now() };
+  }
+
+  drain(): Promise<IterationBlocks[]> {
+    return Promise.resolve([]);
+  }
+}
