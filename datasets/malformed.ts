@@ -59,6 +59,8 @@ export class MalformedCounter {
   readonly #handler: MalformedLineHandler;
 
   /**
+   * Creates a counter.
+   *
    * @param options The reader's options.
    */
   constructor(options: ReadOptions = {}) {

@@ -1,0 +1,253 @@
+/**
+ * `data inspect`: rows, label counts and per-feature statistics of a data file
+ * (distinct ids, missing rows, ids per row, dense ranges), and a readable table.
+ * Criteo files are streamed, so memory is bounded by the dictionaries.
+ *
+ * @module
+ */
+
+import { UsageError } from "../util/errors.ts";
+import type { NpyArray } from "./npy.ts";
+import { readNpz } from "./npz.ts";
+import { type DataFormat, detectFormat, type LoadOptions } from "./load.ts";
+import { CRITEO_DENSE_NAMES, CRITEO_SPARSE_NAMES } from "./criteo.ts";
+import { DENSE_COUNT, newCriteoState, scanCriteo, SPARSE_COUNT } from "./_criteo_scan.ts";
+import { type AliCcpDataset, readAliCcpCsv, readAliCcpRaw } from "./aliccp.ts";
+import { aliCcpCommonPath } from "./generate.ts";
+import { DenseAccumulator, type InspectReport, type SparseStats } from "./stats.ts";
+
+async function inspectCriteo(path: string, options: LoadOptions): Promise<InspectReport> {
+  const state = newCriteoState(options);
+  const dense = CRITEO_DENSE_NAMES.map((name) => new DenseAccumulator(name));
+  const missing = new Float64Array(SPARSE_COUNT);
+  let rows = 0;
+  let clicks = 0;
+  const scan = scanCriteo(path, {
+    ...options,
+    maxIndRange: 0,
+    batchRows: 65536,
+    trackMissing: true,
+  }, state);
+  for await (const chunk of scan) {
+    const n = chunk.rows;
+    rows += n;
+    for (let r = 0; r < n; r++) clicks += chunk.labels[r];
+    const denseMissing = chunk.denseMissing!;
+    for (let i = 0; i < n * DENSE_COUNT; i++) {
+      const acc = dense[i % DENSE_COUNT];
+      if (denseMissing[i]) acc.missing++;
+      else acc.add(chunk.xInt[i]);
+    }
+    const catMissing = chunk.catMissing!;
+    for (let i = 0; i < n * SPARSE_COUNT; i++) missing[i % SPARSE_COUNT] += catMissing[i];
+  }
+  if (rows === 0) {
+    throw new UsageError(`${path} has no valid line (${state.malformed.count} malformed skipped)`);
+  }
+  const sparse: SparseStats[] = CRITEO_SPARSE_NAMES.map((name, j) => {
+    const dictionary = state.dictionaries[j];
+    // An empty field is the value 0 in the dictionary, but it is not an id.
+    const zeroOnlyFromEmpty = dictionary.get(0) >= 0 && !state.literalZero[j];
+    return {
+      name,
+      distinct: dictionary.size - (zeroOnlyFromEmpty ? 1 : 0),
+      missing: missing[j],
+      meanPerRow: (rows - missing[j]) / rows,
+      maxPerRow: missing[j] < rows ? 1 : 0,
+    };
+  });
+  return {
+    format: "criteo",
+    rows,
+    skipped: state.malformed.count,
+    labels: { click: clicks },
+    sparse,
+    dense: dense.map((d) => d.result()),
+  };
+}
+
+function numberAt(array: NpyArray, i: number): number {
+  return Number(array.data[i]);
+}
+
+async function inspectNpz(path: string): Promise<InspectReport> {
+  let arrays: Map<string, NpyArray>;
+  try {
+    arrays = await readNpz(path);
+  } catch (e) {
+    if (e instanceof SyntaxError) throw e;
+    throw new UsageError(`Cannot read ${path}: ${(e as Error).message.split("\n")[0]}`);
+  }
+  const xInt = arrays.get("X_int");
+  const xCat = arrays.get("X_cat");
+  const y = arrays.get("y");
+  if (!xInt || !xCat || !y || xInt.shape.length !== 2 || xCat.shape.length !== 2) {
+    throw new SyntaxError(`${path}: not a DLRM processed file (needs X_int, X_cat, y)`);
+  }
+  const rows = y.data.length;
+  const [, denseCount] = xInt.shape;
+  const [, sparseCount] = xCat.shape;
+  const dense = Array.from(
+    { length: denseCount },
+    (_, j) => new DenseAccumulator(CRITEO_DENSE_NAMES[j] ?? `I${j + 1}`),
+  );
+  for (let i = 0; i < rows * denseCount; i++) dense[i % denseCount].add(numberAt(xInt, i));
+  const sparse: SparseStats[] = [];
+  for (let j = 0; j < sparseCount; j++) {
+    const seen = new Set<number>();
+    for (let r = 0; r < rows; r++) seen.add(numberAt(xCat, r * sparseCount + j));
+    sparse.push({
+      name: CRITEO_SPARSE_NAMES[j] ?? `C${j + 1}`,
+      distinct: seen.size,
+      missing: 0,
+      meanPerRow: rows > 0 ? 1 : 0,
+      maxPerRow: rows > 0 ? 1 : 0,
+    });
+  }
+  let clicks = 0;
+  for (let r = 0; r < rows; r++) clicks += numberAt(y, r) > 0 ? 1 : 0;
+  return {
+    format: "npz",
+    rows,
+    skipped: 0,
+    labels: { click: clicks },
+    sparse,
+    dense: dense.map((d) => d.result()),
+  };
+}
+
+function inspectAliCcp(data: AliCcpDataset, format: DataFormat): InspectReport {
+  const rows = data.rows;
+  const sparse = data.sparse.map((feature, j): SparseStats => {
+    let missing = 0;
+    let max = 0;
+    for (let r = 0; r < rows; r++) {
+      const n = feature.offsets[r + 1] - feature.offsets[r];
+      if (n === 0) missing++;
+      if (n > max) max = n;
+    }
+    return {
+      name: feature.name,
+      distinct: data.tableSizes[j],
+      missing,
+      meanPerRow: feature.offsets[rows] / rows,
+      maxPerRow: max,
+    };
+  });
+  let clicks = 0;
+  let purchases = 0;
+  for (let r = 0; r < rows; r++) {
+    clicks += data.labels[r];
+    purchases += data.purchases[r];
+  }
+  return {
+    format,
+    rows,
+    skipped: data.skipped,
+    labels: { click: clicks, purchase: purchases },
+    sparse,
+    dense: data.denseStats,
+  };
+}
+
+/**
+ * Computes the statistics of a data file of any supported format.
+ *
+ * @example Inspect a generated file
+ * ```ts
+ * import { inspectFile } from "./inspect.ts";
+ * import { generateMiniKaggle } from "./generate.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".txt" });
+ * await generateMiniKaggle(path, 200, 5);
+ * const report = await inspectFile(path);
+ * if (report.rows !== 200 || report.sparse.length !== 26) throw new Error("unexpected");
+ * ```
+ *
+ * @param path The file.
+ * @param options Format, common-features file and malformed-line options.
+ * @returns The report.
+ * @throws UsageError when a file cannot be read, is empty or has no valid line.
+ */
+export async function inspectFile(path: string, options: LoadOptions = {}): Promise<InspectReport> {
+  const format = options.format ?? detectFormat(path, options.common);
+  switch (format) {
+    case "criteo":
+      return await inspectCriteo(path, options);
+    case "npz":
+      return await inspectNpz(path);
+    case "aliccp-csv":
+      return inspectAliCcp(await readAliCcpCsv(path, options), format);
+    case "aliccp-raw":
+      return inspectAliCcp(
+        await readAliCcpRaw(path, { ...options, common: options.common ?? aliCcpCommonPath(path) }),
+        format,
+      );
+    default:
+      throw new UsageError(`Unknown data format '${format}'`);
+  }
+}
+
+function fmt(x: number | null, digits = 3): string {
+  if (x === null) return "-";
+  if (Number.isInteger(x)) return String(x);
+  return x.toFixed(digits);
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+/**
+ * Formats a report as readable text tables.
+ *
+ * @example Format a report
+ * ```ts
+ * import { formatInspectReport } from "./inspect.ts";
+ * const text = formatInspectReport({
+ *   format: "criteo", rows: 1, skipped: 0, labels: { click: 1 },
+ *   sparse: [{ name: "C1", distinct: 1, missing: 0, meanPerRow: 1, maxPerRow: 1 }],
+ *   dense: [{ name: "I1", min: 0, max: 3, mean: 1.5, missing: 0 }],
+ * });
+ * if (!text.includes("C1")) throw new Error("missing feature");
+ * ```
+ *
+ * @param report The report.
+ * @returns The text.
+ */
+export function formatInspectReport(report: InspectReport): string {
+  const labels = Object.entries(report.labels)
+    .map(([k, v]) => `${k} ${v} (${fmt(report.rows ? (100 * v) / report.rows : 0, 2)}%)`)
+    .join(", ");
+  const parts = [
+    `format ${report.format}, ${report.rows} rows, ${report.skipped} malformed lines skipped`,
+    `labels: ${labels}`,
+  ];
+  if (report.sparse.length > 0) {
+    parts.push(
+      "",
+      table(
+        ["sparse", "distinct", "missing", "mean/row", "max/row"],
+        report.sparse.map((s) => [
+          s.name,
+          String(s.distinct),
+          String(s.missing),
+          fmt(s.meanPerRow),
+          String(s.maxPerRow),
+        ]),
+      ),
+    );
+  }
+  if (report.dense.length > 0) {
+    parts.push(
+      "",
+      table(
+        ["dense", "min", "max", "mean", "missing"],
+        report.dense.map((d) => [d.name, fmt(d.min), fmt(d.max), fmt(d.mean), String(d.missing)]),
+      ),
+    );
+  }
+  return parts.join("\n");
+}

@@ -1,0 +1,95 @@
+/**
+ * One entry point for every supported file: {@link loadDataset} picks the reader
+ * from the format or the file's extension.
+ *
+ * @module
+ */
+
+import { UsageError } from "../util/errors.ts";
+import type { Dataset } from "./types.ts";
+import type { ReadOptions } from "./malformed.ts";
+import { readCriteo } from "./criteo.ts";
+import { readDlrmNpz } from "./dlrm_npz.ts";
+import { readAliCcpCsv, readAliCcpRaw } from "./aliccp.ts";
+import { aliCcpCommonPath } from "./generate.ts";
+
+/** The file formats the readers understand. */
+export type DataFormat = "criteo" | "npz" | "aliccp-csv" | "aliccp-raw";
+
+/** All data formats. */
+export const DATA_FORMATS: readonly DataFormat[] = ["criteo", "npz", "aliccp-csv", "aliccp-raw"];
+
+/** Options of {@link loadDataset}. */
+export interface LoadOptions extends ReadOptions {
+  /** The format; by default chosen from the extension (see {@link detectFormat}). */
+  format?: DataFormat;
+  /** Ali-CCP raw: the common-features file (default: beside the skeleton, see `aliCcpCommonPath`). */
+  common?: string;
+  /** Criteo and npz: take categorical values mod N, every table N rows. */
+  maxIndRange?: number;
+}
+
+/**
+ * Chooses the format of a file: `.txt`/`.tsv` are Criteo, `.npz` is DLRM's
+ * processed form, `.csv` is Ali-CCP raw when a common-features file is given or
+ * the name starts with `sample_skeleton`, else Ali-CCP CSV.
+ *
+ * @example Formats by name
+ * ```ts
+ * import { detectFormat } from "./load.ts";
+ * if (detectFormat("day_0.txt") !== "criteo") throw new Error("criteo");
+ * if (detectFormat("d/sample_skeleton_train.csv") !== "aliccp-raw") throw new Error("raw");
+ * if (detectFormat("ali_ccp_train.csv") !== "aliccp-csv") throw new Error("csv");
+ * ```
+ *
+ * @param path The file.
+ * @param common The common-features file, if any.
+ * @returns The format.
+ * @throws UsageError when the extension is unknown.
+ */
+export function detectFormat(path: string, common?: string): DataFormat {
+  const base = path.slice(path.lastIndexOf("/") + 1).toLowerCase();
+  if (/\.(txt|tsv)$/.test(base) || /^(train|test|day_\d+)$/.test(base)) return "criteo";
+  if (base.endsWith(".npz")) return "npz";
+  if (base.endsWith(".csv")) {
+    return common !== undefined || base.startsWith("sample_skeleton") ? "aliccp-raw" : "aliccp-csv";
+  }
+  throw new UsageError(
+    `Cannot tell the format of ${path} from its name: give --format ${DATA_FORMATS.join("|")}`,
+  );
+}
+
+/**
+ * Reads a data file of any supported format into a Dataset.
+ *
+ * @example Load a generated Mini-Kaggle file
+ * ```ts
+ * import { loadDataset } from "./load.ts";
+ * import { generateMiniKaggle } from "./generate.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".txt" });
+ * await generateMiniKaggle(path, 50, 2);
+ * const data = await loadDataset(path, { maxIndRange: 100 });
+ * if (data.rows !== 50 || data.tableSizes[2] !== 100) throw new Error("unexpected");
+ * ```
+ *
+ * @param path The file.
+ * @param options Format, common-features file, `maxIndRange` and malformed-line options.
+ * @returns The dataset; `skipped` counts malformed lines.
+ * @throws UsageError when a file cannot be read, is empty or has no valid line.
+ * @throws MalformedLineError (a SyntaxError) on a malformed line with `strict`.
+ */
+export function loadDataset(path: string, options: LoadOptions = {}): Promise<Dataset> {
+  const format = options.format ?? detectFormat(path, options.common);
+  switch (format) {
+    case "criteo":
+      return readCriteo(path, options);
+    case "npz":
+      return readDlrmNpz(path, options);
+    case "aliccp-csv":
+      return readAliCcpCsv(path, options);
+    case "aliccp-raw":
+      return readAliCcpRaw(path, { ...options, common: options.common ?? aliCcpCommonPath(path) });
+    default:
+      throw new UsageError(`Unknown data format '${format}' (expected ${DATA_FORMATS.join(", ")})`);
+  }
+}
