@@ -57,8 +57,11 @@ export interface ChartSpec {
   ideal?: (row: SummaryRow) => number | null;
   /** The series (line) a row belongs to, e.g. `lag 2`. */
   series: (row: SummaryRow) => string;
-  /** Rows with different panel names get separate canvases, e.g. one per dataset. */
-  panel?: (row: SummaryRow) => string;
+  /**
+   * Rows with different panel names get separate canvases, e.g. one per dataset;
+   * `null` puts a row into every panel (a shared baseline such as delay `none`).
+   */
+  panel?: (row: SummaryRow) => string | null;
 }
 
 /** A figure: its charts, the paper's claim, and how to measure it. */
@@ -266,10 +269,8 @@ export const FIGURES: readonly FigureSpec[] = [
       },
       ideal: (row) => msPerIteration(row.idealItersPerS),
       series: byLag,
-      panel: (row) => {
-        const kind = row.delay.split(":")[0];
-        return kind === "none" ? "" : kind;
-      },
+      // The undelayed rows are the 0 ms point of every delay distribution.
+      panel: (row) => isNone(row.delay) ? null : row.delay.split(":")[0],
     }],
   },
   {
@@ -415,7 +416,9 @@ export function figureSpec(id: FigureId): FigureSpec {
 }
 
 /**
- * The rows of a set of result directories that belong to a figure, each with its
+ * The rows of a set of result directories that belong to a figure: those whose
+ * `figure` names it, or when there are none, the untagged rows of the figure's
+ * shape (`spec.matches`). Each row has its
  * run's `figure` and `dataset` filled in where the row lacks them. Speedups missing
  * from a row are derived from the lag-0 row of the same configuration.
  *
@@ -438,9 +441,12 @@ export function figureSpec(id: FigureId): FigureSpec {
  * @returns The figure's rows.
  */
 export function rowsForFigure(spec: FigureSpec, runs: readonly ResultRun[]): SummaryRow[] {
-  return enrichedRows(runs).filter((row) =>
-    row.figure !== null ? row.figure === spec.id : spec.matches(row)
-  );
+  const rows = enrichedRows(runs);
+  // Rows measured for this figure win; only without them do untagged rows stand in.
+  const tagged = rows.filter((row) => row.figure === spec.id);
+  return tagged.length > 0
+    ? tagged
+    : rows.filter((row) => row.figure === null && spec.matches(row));
 }
 
 /**
