@@ -10,6 +10,7 @@ import { UsageError } from "../util/errors.ts";
 import { formatDelaySpec, parseDelaySpec } from "./delay.ts";
 import {
   type ExchangeCost,
+  exchangeCostUs,
   type ExchangeSample,
   fitExchangeCost,
   simulateRun,
@@ -64,11 +65,23 @@ export interface MeasuredRun {
 
 /** The fitted exchange cost and the samples it was fitted to. */
 export interface Calibration {
-  /** The fitted model. */
+  /**
+   * The fitted cost e(bytes) of one synchronous exchange: at lag 0 the model
+   * charges o + c per iteration on top of the largest delay, and e = o + c.
+   */
   cost: ExchangeCost;
   /** One sample per lag-0 row: bytes a rank sends per exchange, and the exchange's cost. */
   samples: ExchangeSample[];
+  /**
+   * The share f of e that is per-call overhead o = f * e on each rank's own
+   * timeline (not hidden by any lag); the rest, c = (1 - f) * e, overlaps.
+   * Fitted on the rows with lag > 0; 0 when there are none.
+   */
+  overheadFraction: number;
 }
+
+/** Candidate overhead shares tried by the fit: 0, 0.02, ..., 1. */
+const OVERHEAD_STEPS = 50;
 
 async function readText(path: string): Promise<string> {
   try {
@@ -215,7 +228,8 @@ export async function readMeasuredRun(dir: string): Promise<MeasuredRun> {
  * the largest delay of that iteration plus c in the model, so each row gives
  * c = 1 / iters_per_s minus the mean largest delay, the delays being those the
  * run drew (same seed, same iterations after the warmup); for an undelayed row
- * that is simply the time per iteration.
+ * that is simply the time per iteration. Then the rows with lag > 0 split that
+ * cost into per-call overhead and overlapping exchange (`overheadFraction`).
  *
  * @example One undelayed lag-0 row at 1,000 iterations per second
  * ```ts
@@ -259,5 +273,41 @@ export function calibrate(run: MeasuredRun): Calibration {
       `No lag-0 row with a throughput in ${run.dir}/summary.csv to fit the exchange cost from`,
     );
   }
-  return { cost: fitExchangeCost(samples), samples };
+  const cost = fitExchangeCost(samples);
+  return { cost, samples, overheadFraction: fitOverheadFraction(run, cost) };
+}
+
+/**
+ * Picks the overhead share f that makes the model best match the run's rows
+ * with lag > 0 (least squares on the log of iterations per second; lag-0 rows
+ * do not depend on f). 0 when the run has no such row.
+ */
+function fitOverheadFraction(run: MeasuredRun, cost: ExchangeCost): number {
+  const rows = run.rows.filter((row) => row.lag > 0);
+  if (rows.length === 0) return 0;
+  let best = 0;
+  let bestError = Infinity;
+  for (let step = 0; step <= OVERHEAD_STEPS; step++) {
+    const fraction = step / OVERHEAD_STEPS;
+    let error = 0;
+    for (const row of rows) {
+      const exchangeUs = exchangeCostUs(cost, bytesPerExchange(row.sizeBytes, row.ranks));
+      const predicted = simulateRun({
+        ranks: row.ranks,
+        lag: row.lag,
+        iters: Math.max(1, row.iters),
+        delay: parseDelaySpec(row.delay),
+        seed: run.seed,
+        commUs: exchangeUs * (1 - fraction),
+        overheadUs: exchangeUs * fraction,
+        warmup: run.warmup,
+      }).itersPerS;
+      error += Math.log(predicted / row.itersPerS) ** 2;
+    }
+    if (error < bestError) {
+      bestError = error;
+      best = fraction;
+    }
+  }
+  return best;
 }

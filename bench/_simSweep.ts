@@ -33,6 +33,8 @@ export interface Scenario {
   lags: number[];
   /** Exchange cost c in microseconds. */
   commUs: number;
+  /** Per-call overhead o on each rank's timeline, in microseconds. */
+  overheadUs: number;
 }
 
 /** Settings given on the command line; absent ones come from the calibration or defaults. */
@@ -51,6 +53,8 @@ export interface SweepFlags {
   seed?: number;
   /** Exchange cost in microseconds. */
   commUs?: number;
+  /** Per-call overhead in microseconds. */
+  overheadUs?: number;
 }
 
 /** Defaults of the simulate command. */
@@ -60,6 +64,7 @@ export const SWEEP_DEFAULTS = {
   warmup: 0,
   seed: 1,
   commUs: 100,
+  overheadUs: 0,
 } as const;
 
 function withSync(lags: readonly number[]): number[] {
@@ -106,6 +111,7 @@ export function planSweep(
           seed: flags.seed ?? SWEEP_DEFAULTS.seed,
           lags: withSync(flags.lags ?? SWEEP_DEFAULTS.lags),
           commUs: flags.commUs ?? SWEEP_DEFAULTS.commUs,
+          overheadUs: flags.overheadUs ?? SWEEP_DEFAULTS.overheadUs,
         });
       }
     }
@@ -113,7 +119,7 @@ export function planSweep(
   }
   const { run, calibration } = measured;
   // The measured configurations: one per (size, delay, imbalance, delay mode).
-  const groups = new Map<string, Omit<Scenario, "ranks" | "lags" | "commUs">>();
+  const groups = new Map<string, Omit<Scenario, "ranks" | "lags" | "commUs" | "overheadUs">>();
   const sources = run.rows.length > 0 ? run.rows : [{
     sizeBytes: null,
     delay: run.delay,
@@ -141,12 +147,15 @@ export function planSweep(
   for (const ranks of flags.ranks ?? [run.ranks]) {
     for (const group of groups.values()) {
       checkDelaySpec(group.delay, ranks);
+      // The fitted synchronous exchange cost e = o + c, split by the fitted share.
+      const exchangeUs = exchangeCostUs(calibration.cost, bytesPerExchange(group.sizeBytes, ranks));
+      const fraction = calibration.overheadFraction;
       scenarios.push({
         ...group,
         ranks,
         lags: withSync(flags.lags ?? run.lags),
-        commUs: flags.commUs ??
-          exchangeCostUs(calibration.cost, bytesPerExchange(group.sizeBytes, ranks)),
+        commUs: flags.commUs ?? exchangeUs * (1 - fraction),
+        overheadUs: flags.overheadUs ?? exchangeUs * fraction,
       });
     }
   }
@@ -176,6 +185,7 @@ export const SIMULATED_COLUMNS = [
   "ideal_iters_per_s",
   "validated",
   "comm_us",
+  "overhead_us",
   "measured_iters_per_s",
 ] as const;
 
@@ -239,6 +249,7 @@ export function simulateSweep(
       delay: scenario.delay,
       seed: scenario.seed,
       commUs: scenario.commUs,
+      overheadUs: scenario.overheadUs,
       warmup: scenario.warmup,
     });
     const sync = results.find((result) => result.lag === 0)!;
@@ -272,6 +283,7 @@ export function simulateSweep(
         ideal_iters_per_s: rounded(result.itersPerS),
         validated: "",
         comm_us: rounded(scenario.commUs, 1),
+        overhead_us: rounded(scenario.overheadUs, 1),
         measured_iters_per_s: observed
           ? rounded(observed.reduce((a, b) => a + b, 0) / observed.length)
           : "",

@@ -4,7 +4,9 @@
  * With d_p(t) the delay of rank p before it posts iteration t, c the cost of one
  * exchange and lag bound k:
  *
- * - post time P_p(t) = F_p(t-1) + d_p(t), with F_p(-1) = 0 (all ranks start together);
+ * - post time P_p(t) = F_p(t-1) + d_p(t) + o, with F_p(-1) = 0 (all ranks start
+ *   together) and o an optional per-call overhead that a rank pays on its own
+ *   timeline (CPU time to post and take delivery, wake-ups; 0 in DESIGN's model);
  * - the data of iteration t has reached every rank at A(t) = max_q P_q(t) + c;
  * - call t returns at F_p(t) = max(P_p(t), A(t-k)); for t < k there is nothing
  *   to wait for yet and F_p(t) = P_p(t);
@@ -12,8 +14,8 @@
  *   rank has received iteration iters-1: at max(max_p F_p(iters-1), A(iters-1)),
  *   which is A(iters-1) because post times never decrease.
  *
- * So k = 0 costs the sum over iterations of (max delay + c), and k >= iters-1 costs
- * the largest sum of one rank's delays plus a single c. The exchange itself is
+ * So k = 0 costs the sum over iterations of (max delay + o + c), and k >= iters-1
+ * costs the largest sum of one rank's delays (plus o per iteration) plus a single c. The exchange itself is
  * assumed to overlap fully with computation and with other exchanges (no link
  * contention, no bandwidth sharing): see docs/simulate.md for where this is wrong.
  *
@@ -40,6 +42,8 @@ export interface SimulationOptions {
   seed: number;
   /** The cost c of one exchange, in microseconds. */
   commUs: number;
+  /** The per-call overhead o, paid on each rank's own timeline, in microseconds (default 0). */
+  overheadUs?: number;
   /**
    * Warmup iterations run before the measured ones (default 0). They use the
    * delay draws of iterations 0..warmup-1 and are drained before the measured
@@ -78,7 +82,13 @@ export interface SimulationResult {
  */
 type DelaySource = (iter: number, out: Float64Array) => void;
 
-function checkShape(ranks: number, iters: number, lags: readonly number[], commUs: number): void {
+function checkShape(
+  ranks: number,
+  iters: number,
+  lags: readonly number[],
+  commUs: number,
+  overheadUs: number,
+): void {
   if (!Number.isSafeInteger(ranks) || ranks < 1) {
     throw new RangeError(`Ranks must be a whole number >= 1, got ${ranks}`);
   }
@@ -93,6 +103,9 @@ function checkShape(ranks: number, iters: number, lags: readonly number[], commU
   if (!(commUs >= 0) || !Number.isFinite(commUs)) {
     throw new RangeError(`Exchange cost must be a finite number >= 0, got ${commUs}`);
   }
+  if (!(overheadUs >= 0) || !Number.isFinite(overheadUs)) {
+    throw new RangeError(`Overhead must be a finite number >= 0, got ${overheadUs}`);
+  }
 }
 
 function runModel(
@@ -100,9 +113,10 @@ function runModel(
   iters: number,
   lags: readonly number[],
   commUs: number,
+  overheadUs: number,
   fillDelays: DelaySource,
 ): SimulationResult[] {
-  checkShape(ranks, iters, lags, commUs);
+  checkShape(ranks, iters, lags, commUs, overheadUs);
   const delays = new Float64Array(ranks);
   const states = lags.map((lag) => ({
     lag,
@@ -120,7 +134,7 @@ function runModel(
       const { lag, finish, ring, latency, blocked } = state;
       let maxPost = -Infinity;
       for (let p = 0; p < ranks; p++) {
-        const post = finish[p] + delays[p];
+        const post = finish[p] + delays[p] + overheadUs;
         finish[p] = post;
         if (post > maxPost) maxPost = post;
       }
@@ -213,7 +227,8 @@ export function simulateLags(
   if (!Number.isSafeInteger(warmup) || warmup < 0) {
     throw new RangeError(`Warmup must be a whole number >= 0, got ${warmup}`);
   }
-  return runModel(ranks, iters, lags, commUs, drawnDelays(delay, seed, ranks, warmup));
+  const overheadUs = options.overheadUs ?? 0;
+  return runModel(ranks, iters, lags, commUs, overheadUs, drawnDelays(delay, seed, ranks, warmup));
 }
 
 /**
@@ -236,6 +251,7 @@ export function simulateLags(
  * @param iters Number of measured iterations.
  * @param lag Lag bound k.
  * @param commUs Cost c of one exchange, in microseconds.
+ * @param overheadUs Per-call overhead o on each rank's timeline, in microseconds (default 0).
  * @returns Iterations per second (Infinity when the model costs nothing).
  */
 export function idealItersPerSecond(
@@ -244,8 +260,9 @@ export function idealItersPerSecond(
   iters: number,
   lag: number,
   commUs: number,
+  overheadUs = 0,
 ): number {
-  return replayDelays(delaysUs, ranks, iters, [lag], commUs)[0].itersPerS;
+  return replayDelays(delaysUs, ranks, iters, [lag], commUs, overheadUs)[0].itersPerS;
 }
 
 /**
@@ -264,6 +281,7 @@ export function idealItersPerSecond(
  * @param iters Number of iterations.
  * @param lags Lag bounds.
  * @param commUs Cost c of one exchange, in microseconds.
+ * @param overheadUs Per-call overhead o on each rank's timeline, in microseconds (default 0).
  * @returns One result per lag.
  */
 export function replayDelays(
@@ -272,6 +290,7 @@ export function replayDelays(
   iters: number,
   lags: readonly number[],
   commUs: number,
+  overheadUs = 0,
 ): SimulationResult[] {
   let source: DelaySource;
   if (typeof delaysUs === "function") {
@@ -288,7 +307,7 @@ export function replayDelays(
       for (let p = 0; p < ranks; p++) out[p] = delaysUs[p * iters + iter];
     };
   }
-  return runModel(ranks, iters, lags, commUs, source);
+  return runModel(ranks, iters, lags, commUs, overheadUs, source);
 }
 
 /** One measured exchange: bytes a rank sent in it, and the time it cost. */

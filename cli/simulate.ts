@@ -101,6 +101,11 @@ export function simulateCommand(): Command {
       numberOption(),
     )
     .option(
+      "--overhead-us <o>",
+      "per-call overhead on each rank's timeline, in microseconds [default: 0, or fitted]",
+      numberOption(),
+    )
+    .option(
       "--calibrate <dir>",
       "measured results directory: its configuration and fitted exchange cost",
     )
@@ -115,16 +120,18 @@ export function simulateCommand(): Command {
         warmup: options.warmup,
         seed: options.seed,
         commUs: options.commUs,
+        overheadUs: options.overheadUs,
       };
       let measured;
       if (options.calibrate !== undefined) {
         const run = await readMeasuredRun(options.calibrate);
         measured = { run, calibration: calibrate(run) };
-        const { latencyUs, usPerByte } = measured.calibration.cost;
+        const { cost: { latencyUs, usPerByte }, overheadFraction, samples } = measured.calibration;
         console.log(
-          `Calibrated on ${options.calibrate}: exchange cost ${latencyUs.toFixed(1)} us` +
-            (usPerByte > 0 ? ` + ${(1 / usPerByte).toFixed(1)} bytes/us` : "") +
-            ` (${measured.calibration.samples.length} lag-0 row(s))`,
+          `Calibrated on ${options.calibrate}: synchronous exchange ${latencyUs.toFixed(1)} us` +
+            (usPerByte > 0 ? ` + bytes / ${(1 / usPerByte).toFixed(1)} bytes/us` : "") +
+            ` from ${samples.length} lag-0 row(s); ${(overheadFraction * 100).toFixed(0)}% of it` +
+            " is per-call overhead (o), the rest overlapping exchange (c)",
         );
       }
       let scenarios;
@@ -158,8 +165,10 @@ export function simulateCommand(): Command {
             warmup: scenarios[0]?.warmup,
             seed: scenarios[0]?.seed,
             commUs: [...new Set(scenarios.map((s) => s.commUs))],
+            overheadUs: [...new Set(scenarios.map((s) => s.overheadUs))],
             calibratedFrom: options.calibrate ?? null,
             exchangeCost: measured?.calibration.cost ?? null,
+            overheadFraction: measured?.calibration.overheadFraction ?? null,
             exchangeSamples: measured?.calibration.samples ?? null,
           },
           machine: machineInfo(),

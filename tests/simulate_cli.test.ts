@@ -32,7 +32,13 @@ async function quietly<T>(run: () => Promise<T>): Promise<{ value: T; out: strin
  * times a per-row distortion (to stand for measurement noise).
  */
 async function writeMeasuredDir(
-  options: { sizes: number[]; latencyUs: number; usPerByte: number; distort?: number[] },
+  options: {
+    sizes: number[];
+    latencyUs: number;
+    usPerByte: number;
+    overheadUs?: number;
+    distort?: number[];
+  },
 ): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "simulate_measured_" });
   const config = {
@@ -60,6 +66,7 @@ async function writeMeasuredDir(
       delay: parseDelaySpec("exp:2ms"),
       seed: 42,
       commUs,
+      overheadUs: options.overheadUs ?? 0,
       warmup: 10,
     });
     const measured = results.map((result) => result.itersPerS * (options.distort?.[index++] ?? 1));
@@ -82,10 +89,26 @@ Deno.test("calibrate recovers the exchange cost from lag-0 rows with delays", as
   assert.equal(run.ranks, 4);
   assert.deepEqual(run.lags, [0, 2, 8]);
   assert.equal(run.rows.length, 6);
-  const { cost, samples } = calibrate(run);
+  const { cost, samples, overheadFraction } = calibrate(run);
+  assert.equal(overheadFraction, 0);
   assert.equal(samples.length, 2);
   assert.ok(Math.abs(cost.latencyUs - 250) < 0.01, String(cost.latencyUs));
   assert.ok(Math.abs(cost.usPerByte - 0.002) < 1e-7, String(cost.usPerByte));
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("calibrate splits the synchronous cost into overhead and overlapping exchange", async () => {
+  // o = 300 us on each rank's timeline, c = 100 us overlapping: e = 400 us, f = 0.75.
+  const dir = await writeMeasuredDir({
+    sizes: [4096],
+    latencyUs: 100,
+    usPerByte: 0,
+    overheadUs: 300,
+  });
+  const { cost, overheadFraction } = calibrate(await readMeasuredRun(dir));
+  assert.ok(Math.abs(cost.latencyUs - 400) < 0.01, String(cost.latencyUs));
+  assert.equal(cost.usPerByte, 0);
+  assert.ok(Math.abs(overheadFraction - 0.75) <= 0.02, String(overheadFraction));
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -165,7 +188,7 @@ Deno.test("simulate writes the summary schema and a table without calibration", 
   assert.equal(code, 0);
   assert.match(stdout, /iters\/s/);
   const text = await Deno.readTextFile(`${out}/summary.csv`);
-  assert.ok(text.startsWith(SUMMARY_HEADER + ",comm_us,measured_iters_per_s\n"));
+  assert.ok(text.startsWith(SUMMARY_HEADER + ",comm_us,overhead_us,measured_iters_per_s\n"));
   const rows = parseCsvObjects(text);
   // 3 rank counts x 2 delays x lags {0, 2}.
   assert.equal(rows.length, 12);

@@ -81,6 +81,28 @@ Deno.test("time never grows with the lag and stays within its bounds", () => {
   }));
 });
 
+Deno.test("per-call overhead is paid on every rank's timeline at every lag", () => {
+  fc.assert(fc.property(delaysArb, commArb, commArb, (delays, commUs, overheadUs) => {
+    const ranks = delays.length;
+    const iters = delays[0].length;
+    const [sync, free] = replayDelays(
+      (p, t) => delays[p][t],
+      ranks,
+      iters,
+      [0, iters],
+      commUs,
+      overheadUs,
+    );
+    let expected = 0;
+    for (let t = 0; t < iters; t++) {
+      expected += Math.max(...delays.map((d) => d[t])) + overheadUs + commUs;
+    }
+    close(sync.totalUs, expected, "lag 0 with overhead");
+    const longest = Math.max(...delays.map((d) => d.reduce((a, b) => a + b, 0)));
+    close(free.totalUs, longest + iters * overheadUs + commUs, "large lag with overhead");
+  }));
+});
+
 Deno.test("no delays: lag k pipelines k+1 exchanges", () => {
   // With nothing but the exchange, F advances by c every k+1 iterations.
   for (const lag of [0, 1, 3]) {
