@@ -9,10 +9,12 @@
  *
  * Flow control: the block for iteration t goes to peer q only once q's block for
  * t - 1 has arrived here (iteration 0 goes at once). A fast rank's later blocks
- * wait on its own side, so a receiver holds at most k + 1 iterations beyond the
- * one it is waiting for. For k = 0 the condition always holds already (the
- * previous call could not return before t - 1 was complete), so the synchronous
- * case pays nothing for it.
+ * wait on its own side, so between calls a receiver holds at most k + 1
+ * iterations (t - k + 1 .. t + 1); while call t waits for iteration t - k, that
+ * iteration's partial blocks come on top, and it is handed over (no longer
+ * counted as buffered) the moment it completes. For k = 0 the condition always
+ * holds already (the previous call could not return before t - 1 was complete),
+ * so the synchronous case pays nothing for it.
  *
  * @module
  */
@@ -26,7 +28,11 @@ import { type Alltoallv, checkBlocks, type IterationBlocks } from "./alltoallv.t
 export interface BlsOptions {
   /** The lag bound k >= 0. */
   lag: number;
-  /** Tag of iteration 0 (default 0). */
+  /**
+   * Tag of iteration 0 (default 0). A collective that runs n iterations uses the
+   * tags tagBase .. tagBase + n (one past its last iteration: receives are posted
+   * one iteration ahead).
+   */
   tagBase?: number;
   /** How long one call may wait for its peers, in ms (default: forever). */
   timeoutMs?: number;
@@ -38,6 +44,8 @@ interface Slot {
   arrived: Promise<void>[];
   missing: Set<number>;
   lastArrivalMs: number;
+  /** Bytes of this iteration counted as buffered. */
+  heldBytes: number;
 }
 
 /**
@@ -68,6 +76,7 @@ export class BlsAlltoallv implements Alltoallv {
   #timeoutMs: number;
   #next = 0;
   #returned = 0;
+  #awaiting = -1;
   #slots = new Map<number, Slot>();
   #sendError: Error | undefined;
   #sends: Promise<void>[] = [];
@@ -93,7 +102,8 @@ export class BlsAlltoallv implements Alltoallv {
   }
 
   buffered(): { bytes: number; peakBytes: number } {
-    return { bytes: this.#bufferedBytes, peakBytes: this.#peakBytes };
+    const inTransport = this.#transport.stats?.().bufferedBytes ?? 0;
+    return { bytes: this.#bufferedBytes + inTransport, peakBytes: this.#peakBytes };
   }
 
   #slot(iter: number): Slot {
@@ -102,7 +112,7 @@ export class BlsAlltoallv implements Alltoallv {
     const { rank, size } = this;
     const blocks = new Array<Uint8Array>(size);
     const missing = new Set<number>();
-    slot = { iter, blocks, arrived: [], missing, lastArrivalMs: 0 };
+    slot = { iter, blocks, arrived: [], missing, lastArrivalMs: 0, heldBytes: 0 };
     const s = slot;
     for (let i = 1; i < size; i++) {
       const from = (rank - i + size) % size;
@@ -111,8 +121,16 @@ export class BlsAlltoallv implements Alltoallv {
         s.blocks[from] = b;
         s.missing.delete(from);
         s.lastArrivalMs = performance.timeOrigin + performance.now();
+        if (s.missing.size === 0 && iter === this.#awaiting) {
+          // The iteration being waited for is complete: it is handed over, not buffered.
+          this.#release(s);
+          return;
+        }
+        s.heldBytes += b.byteLength;
         this.#bufferedBytes += b.byteLength;
-        if (this.#bufferedBytes > this.#peakBytes) this.#peakBytes = this.#bufferedBytes;
+        // Blocks that came before their receive was posted wait in the transport.
+        const total = this.#bufferedBytes + (this.#transport.stats?.().bufferedBytes ?? 0);
+        if (total > this.#peakBytes) this.#peakBytes = total;
       });
       // Failures surface when the iteration is awaited; do not let them go unhandled.
       s.arrived[from].catch(() => {});
@@ -121,10 +139,18 @@ export class BlsAlltoallv implements Alltoallv {
     return slot;
   }
 
+  #release(slot: Slot): void {
+    this.#bufferedBytes -= slot.heldBytes;
+    slot.heldBytes = 0;
+  }
+
   #post(iter: number, blocks: Uint8Array[]): void {
     const { rank, size } = this;
     const slot = this.#slot(iter);
     slot.blocks[rank] = blocks[rank];
+    // Iteration t + 1 can arrive before this rank posts it (flow control lets
+    // peers run one ahead): post its receives now so it lands here, counted.
+    this.#slot(iter + 1);
     // Receives for this iteration are posted now, so arrivals are seen at once.
     const prev = iter > 0 ? this.#slots.get(iter - 1) : undefined;
     for (let i = 1; i < size; i++) {
@@ -147,6 +173,8 @@ export class BlsAlltoallv implements Alltoallv {
 
   async #collect(iter: number): Promise<IterationBlocks> {
     const slot = this.#slot(iter);
+    this.#awaiting = iter;
+    if (slot.missing.size === 0) this.#release(slot);
     try {
       await withTimeout(
         Promise.all(slot.arrived),
@@ -162,12 +190,12 @@ export class BlsAlltoallv implements Alltoallv {
         );
       }
       throw e;
+    } finally {
+      this.#awaiting = -1;
     }
     if (this.#sendError) throw this.#sendError;
     this.#slots.delete(iter);
-    for (let q = 0; q < this.size; q++) {
-      if (q !== this.rank) this.#bufferedBytes -= slot.blocks[q].byteLength;
-    }
+    this.#release(slot);
     this.#returned = iter + 1;
     return {
       iter,
