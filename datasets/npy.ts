@@ -1,6 +1,7 @@
 /**
- * NumPy `.npy` files: format versions 1 to 3, little-endian, C order, for the
- * element types the suite needs (`<i4 <i8 <f4 <f8 |u1 |b1`).
+ * NumPy `.npy` files: format versions 1 to 3, little-endian, for the element
+ * types the suite needs (`<i4 <i8 <f4 <f8 |u1 |b1`). Arrays are always handed
+ * out and written in C order; Fortran-ordered files are reordered on reading.
  *
  * @module
  */
@@ -177,6 +178,7 @@ interface NpyHeader {
   dtype: NpyDtype;
   shape: number[];
   dataOffset: number;
+  fortranOrder: boolean;
 }
 
 function parseHeader(bytes: Uint8Array): NpyHeader {
@@ -220,10 +222,8 @@ function parseHeader(bytes: Uint8Array): NpyHeader {
       `Unsupported npy dtype '${descr}' (supported: ${Object.keys(DTYPES).join(" ")})`,
     );
   }
-  if (dict["fortran_order"] === true) {
-    throw new SyntaxError("Unsupported npy layout: Fortran order (save a C-ordered array)");
-  }
-  if (dict["fortran_order"] !== false) throw new SyntaxError("Bad npy header: no fortran_order");
+  const fortranOrder = dict["fortran_order"];
+  if (typeof fortranOrder !== "boolean") throw new SyntaxError("Bad npy header: no fortran_order");
   const shape = dict["shape"];
   if (
     !Array.isArray(shape) ||
@@ -231,12 +231,44 @@ function parseHeader(bytes: Uint8Array): NpyHeader {
   ) {
     throw new SyntaxError("Bad npy header: shape is not a tuple of sizes");
   }
-  return { dtype, shape: shape as number[], dataOffset };
+  return { dtype, shape: shape as number[], dataOffset, fortranOrder };
 }
 
 /**
- * Parses the bytes of an `.npy` file. The returned data may share memory with
- * `bytes` when the elements are suitably aligned.
+ * Reorders elements stored in Fortran (column-major) order into C order. NumPy
+ * writes Fortran order for transposed arrays (DLRM's `X_cat`, pandas frames).
+ */
+function fortranToC(data: NpyData, shape: readonly number[]): NpyData {
+  const n = data.length;
+  const out = new (data.constructor as { new (n: number): NpyData })(n);
+  const rank = shape.length;
+  // Fortran strides: the first index moves fastest.
+  const strides: number[] = [];
+  let s = 1;
+  for (let k = 0; k < rank; k++) {
+    strides.push(s);
+    s *= shape[k];
+  }
+  const index = new Array(rank).fill(0);
+  let source = 0;
+  for (let i = 0; i < n; i++) {
+    out[i] = data[source];
+    // Advance the C-order multi-index (the last index moves fastest).
+    for (let k = rank - 1; k >= 0; k--) {
+      index[k]++;
+      source += strides[k];
+      if (index[k] < shape[k]) break;
+      source -= strides[k] * shape[k];
+      index[k] = 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * Parses the bytes of an `.npy` file. The returned data is always in C order
+ * (a Fortran-ordered file, as NumPy writes for transposed arrays, is reordered);
+ * it may share memory with `bytes` when the elements are suitably aligned.
  *
  * @example Parse an encoded array
  * ```ts
@@ -248,10 +280,10 @@ function parseHeader(bytes: Uint8Array): NpyHeader {
  *
  * @param bytes The file's content.
  * @returns The array.
- * @throws SyntaxError on a bad or unsupported file (big-endian, Fortran order, other dtypes, truncated data).
+ * @throws SyntaxError on a bad or unsupported file (big-endian, other dtypes, truncated data).
  */
 export function parseNpy(bytes: Uint8Array): NpyArray {
-  const { dtype, shape, dataOffset } = parseHeader(bytes);
+  const { dtype, shape, dataOffset, fortranOrder } = parseHeader(bytes);
   const info = DTYPES[dtype];
   const count = elementCount(shape);
   const byteLength = count * info.size;
@@ -271,6 +303,7 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
     const copy = bytes.slice(dataOffset, dataOffset + byteLength);
     data = info.make(copy.buffer, 0, count);
   }
+  if (fortranOrder && shape.length > 1) data = fortranToC(data, shape);
   return { dtype, shape, data };
 }
 
