@@ -1,22 +1,41 @@
 /**
- * The `report` command.
+ * The `report` command: rebuilds `report.html` from one or more result
+ * directories.
+ *
+ * @example Rebuild the report of two runs into one file
+ * ```sh
+ * deno task report results/fig-suite results/simulate --out results/report.html
+ * ```
  *
  * @module
  */
 
 import { Command } from "@commander-js/extra-typings";
-import { RunError } from "../util/errors.ts";
+import { writeReport } from "../bench/report.ts";
 
 /**
  * Builds the `report` command.
+ *
+ * @example Build the command
+ * ```ts
+ * import { reportCommand } from "./report.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(reportCommand().name(), "report");
+ * ```
  *
  * @returns The command.
  */
 export function reportCommand(): Command {
   return new Command("report")
-    .description("report (not built yet)")
-    .allowUnknownOption()
-    .action(() => {
-      throw new RunError("The report command is not built yet");
+    .description(
+      "rebuild the self-contained HTML report (report.html) from result directories",
+    )
+    .argument("<dir...>", "result directories (each with run.json and summary.csv)")
+    .option("--out <file>", "where to write the report (default: report.html in the first DIR)")
+    // Usage errors must reach cli.ts's handler (exit 2) rather than exit here with 1.
+    .exitOverride()
+    .action(async (dirs, options) => {
+      const path = await writeReport(dirs, options.out);
+      console.log(`wrote ${path}`);
     }) as unknown as Command;
 }

@@ -1,0 +1,55 @@
+/** The `report DIR... [--out FILE]` command: exit codes and output. */
+
+import { equal, ok } from "node:assert/strict";
+import { plainBenchRows, runJson, writeResultDir } from "./_report_fixture.ts";
+
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+
+async function run(args: string[]) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+Deno.test("report: rebuilds report.html in the first directory, or --out", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "blsbench-report-cli-" });
+  try {
+    await writeResultDir(`${dir}/a`, runJson({}), plainBenchRows());
+    await writeResultDir(`${dir}/b`, runJson({}), plainBenchRows());
+    const first = await run(["report", `${dir}/a`, `${dir}/b`]);
+    equal(first.code, 0, first.stderr);
+    equal(first.stdout.trim(), `wrote ${dir}/a/report.html`);
+    ok((await Deno.stat(`${dir}/a/report.html`)).size > 200_000);
+
+    const second = await run(["report", `${dir}/b`, "--out", `${dir}/out.html`]);
+    equal(second.code, 0, second.stderr);
+    ok((await Deno.readTextFile(`${dir}/out.html`)).startsWith("<!DOCTYPE html>"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("report: a missing directory or malformed file exits 2 with one error line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "blsbench-report-cli-" });
+  try {
+    const missing = await run(["report", `${dir}/nope`]);
+    equal(missing.code, 2);
+    equal(missing.stderr.trim(), `error: Results directory not found: ${dir}/nope`);
+
+    await writeResultDir(`${dir}/bad`, runJson({}), []);
+    await Deno.writeTextFile(`${dir}/bad/summary.csv`, "lag\n0\n");
+    const bad = await run(["report", `${dir}/bad`]);
+    equal(bad.code, 2);
+    ok(bad.stderr.startsWith(`error: Malformed ${dir}/bad/summary.csv: missing column(s)`));
+    equal(bad.stderr.trim().split("\n").length, 1);
+
+    const none = await run(["report"]);
+    equal(none.code, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,115 @@
+/** The HTML report without a browser: structure, self-containment, figures, claims, tables. */
+
+import { equal, match, ok } from "node:assert/strict";
+import { renderReport, writeReport } from "../bench/report.ts";
+import { readResultDirs } from "../bench/results_read.ts";
+import { FIGURE_IDS } from "../bench/figure_specs.ts";
+import { figureSuiteRows, plainBenchRows, runJson, writeResultDir } from "./_report_fixture.ts";
+
+async function withDirs<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "blsbench-report-html-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function chartModels(html: string): { canvasId: string; series: unknown[] }[] {
+  const m = /<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(html);
+  ok(m, "the chart data is embedded");
+  return JSON.parse(m[1]).charts;
+}
+
+Deno.test("self-contained: Chart.js inlined, no external scripts, styles or links", async () => {
+  await withDirs(async (dir) => {
+    await writeResultDir(`${dir}/suite`, runJson({}), figureSuiteRows());
+    const html = renderReport(await readResultDirs([`${dir}/suite`]));
+    ok(html.includes("Chart.js v4.6.1"), "the Chart.js UMD build is inlined");
+    ok(!/<script[^>]+src=/i.test(html), "no script src");
+    ok(!/<link[^>]+href=/i.test(html), "no stylesheet links");
+    ok(!/sourceMappingURL/.test(html), "no source map reference");
+    ok(!/url\(\s*['"]?https?:/i.test(html), "no remote CSS resources");
+    equal((html.match(/<\/script>/g) ?? []).length, 3, "data, Chart.js, client script");
+  });
+});
+
+Deno.test("every figure has a drawn chart with the figure id, a claim box and its rows", async () => {
+  await withDirs(async (dir) => {
+    await writeResultDir(`${dir}/suite`, runJson({}), figureSuiteRows());
+    const html = renderReport(await readResultDirs([`${dir}/suite`]));
+    const models = chartModels(html);
+    for (const id of FIGURE_IDS) {
+      match(html, new RegExp(`<canvas id="${id}" data-figure="${id}"`));
+      ok(models.some((m) => m.canvasId === id && m.series.length > 0), `${id} has series`);
+      match(html, new RegExp(`class="claim holds" data-figure="${id}" data-holds="true"`));
+      match(html, new RegExp(`id="section-${id}"`));
+    }
+    ok(!html.includes("Not measured in this run"));
+    // Bands and ideal lines are in the data: two repeats, and the delay figure's ideal.
+    const delay = models.find((m) => m.canvasId === "fig-delay") as unknown as {
+      series: {
+        label: string;
+        dashed: boolean;
+        points: { n: number; min: number; max: number }[];
+      }[];
+    };
+    ok(delay.series.some((s) => s.dashed && s.label.endsWith("— ideal")));
+    ok(delay.series.some((s) => !s.dashed && s.points.some((p) => p.n === 2 && p.max > p.min)));
+    const balanced = models.find((m) => m.canvasId === "fig-balanced") as unknown as {
+      x: { scale: string; format: string };
+      y: { scale: string };
+    };
+    equal(balanced.x.scale, "log");
+    equal(balanced.x.format, "bytes");
+    equal(balanced.y.scale, "log");
+  });
+});
+
+Deno.test("a plain bench run: its own charts per lag, figures without data say what to run", async () => {
+  await withDirs(async (dir) => {
+    await writeResultDir(`${dir}/plain`, runJson({}), plainBenchRows());
+    const html = renderReport(await readResultDirs([`${dir}/plain`]));
+    match(html, /<canvas id="run-1-throughput"/);
+    match(html, /<canvas id="run-1-latency"/);
+    // Untagged balanced alltoallv rows stand in for fig-balanced.
+    match(html, /<canvas id="fig-balanced"/);
+    match(html, /<div class="not-measured" id="fig-scale"[^>]*>[\s\S]*?deno task simulate/);
+    match(html, /<div class="not-measured" id="fig-dlrm-balanced"/);
+    match(html, /data-figure="fig-scale" data-holds="not enough data"/);
+    // Configuration and machine tables.
+    match(html, /<th>cpuModel<\/th><td>Synthetic CPU<\/td>/);
+    match(html, /<th>lags<\/th><td>\[0,1,2,4\]<\/td>/);
+  });
+});
+
+Deno.test("text from result files is escaped", async () => {
+  await withDirs(async (dir) => {
+    const rows = plainBenchRows().map((r) => ({ ...r, transport: "<img src=x onerror=alert(1)>" }));
+    await writeResultDir(`${dir}/evil</script>`, runJson({ note: "</script><b>" }), rows);
+    const html = renderReport(await readResultDirs([`${dir}/evil</script>`]));
+    ok(!html.includes("<img src=x"));
+    ok(!html.includes("</script><b>"));
+    ok(html.includes("&lt;/script&gt;&lt;b&gt;"));
+    ok(html.includes("&lt;img src=x onerror=alert(1)&gt;"));
+  });
+});
+
+Deno.test("writeReport: default path in the first directory, several directories in one report", async () => {
+  await withDirs(async (dir) => {
+    await writeResultDir(`${dir}/a`, runJson({}), plainBenchRows());
+    await writeResultDir(`${dir}/b`, runJson({ ranks: 2 }), plainBenchRows());
+    const path = await writeReport([`${dir}/a`, `${dir}/b`]);
+    equal(path, `${dir}/a/report.html`);
+    const html = await Deno.readTextFile(path);
+    match(html, /id="run-1"/);
+    match(html, /id="run-2"/);
+    const out = await writeReport(`${dir}/b`, `${dir}/elsewhere.html`, {
+      title: "My runs",
+      generatedAt: new Date(0),
+    });
+    const titled = await Deno.readTextFile(out);
+    match(titled, /<title>My runs<\/title>/);
+    match(titled, /1970-01-01T00:00:00\.000Z/);
+  });
+});
