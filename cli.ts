@@ -47,14 +47,18 @@ export function buildCli(): Command {
  */
 export async function main(args: string[]): Promise<number> {
   const program = buildCli();
-  program.exitOverride();
-  program.configureOutput({
-    writeErr: (s) => {
-      // Commander's own usage errors come through here: keep them to one `error:` line.
-      const line = s.trim().split("\n")[0].replace(/^error:\s*/, "");
-      if (line) console.error(`error: ${line}`);
-    },
-  });
+  const configure = (cmd: Command) => {
+    cmd.exitOverride();
+    cmd.configureOutput({
+      writeErr: (s) => {
+        // Commander's own usage errors come through here: keep them to one `error:` line.
+        const line = s.trim().split("\n")[0].replace(/^error:\s*/, "");
+        if (line) console.error(`error: ${line}`);
+      },
+    });
+    for (const sub of cmd.commands) configure(sub as unknown as Command);
+  };
+  configure(program);
   try {
     await program.parseAsync(args, { from: "user" });
     return 0;

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+
+async function cli(...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  return {
+    code: out.code,
+    stderr: new TextDecoder().decode(out.stderr),
+    stdout: new TextDecoder().decode(out.stdout),
+  };
+}
+
+const BAD: Array<[string, string[], RegExp]> = [
+  ["an unknown transport", ["--transport", "carrier-pigeon"], /--transport/],
+  ["a negative lag", ["--lag", "-1"], /--lag/],
+  ["a non-numeric lag", ["--lag", "two"], /--lag/],
+  ["fewer than 1 rank", ["--ranks", "0"], /--ranks/],
+  ["MIN above MAX in --sizes", ["--sizes", "1024:8"], /--sizes.*MIN 1024 is above MAX 8/],
+  ["a malformed delay spec", ["--delay", "exp:fast"], /--delay/],
+  ["a malformed imbalance spec", ["--imbalance", "hot:x"], /--imbalance/],
+  [
+    "a delay straggler outside the ranks",
+    ["--ranks", "2", "--delay", "straggler:1ms@5"],
+    /--delay.*rank 5/,
+  ],
+  [
+    "a rank index out of range",
+    ["--launcher", "none", "--rank", "4", "--world-size", "2"],
+    /Rank 4 is out of range/,
+  ],
+  ["an unknown format", ["--format", "xml"], /--format/],
+];
+
+for (const [what, args, message] of BAD) {
+  Deno.test(`bench: ${what} exits 2 with one error line`, async () => {
+    const r = await cli("bench", "--workload", "alltoallv", ...args);
+    assert.equal(r.code, 2, r.stderr);
+    const lines = r.stderr.trim().split("\n").filter((l) =>
+      !/Blocking waiting|Download|Warning/.test(l)
+    );
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /^error: /);
+    assert.match(lines[0], message);
+  });
+}
+
+Deno.test("a missing results directory for report exits 2 naming it", async () => {
+  const r = await cli("report", "/nonexistent/blsbench-results");
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^error: .*\/nonexistent\/blsbench-results/m);
+});
+
+Deno.test("--help exits 0 and lists the commands", async () => {
+  const r = await cli("--help");
+  assert.equal(r.code, 0);
+  for (const c of ["bench", "figures", "report", "predict", "data", "simulate"]) {
+    assert.match(r.stdout, new RegExp(c));
+  }
+});
