@@ -284,3 +284,43 @@ export async function runInference(
   });
   return { rows, probabilities, batches: timings };
 }
+
+/**
+ * Puts the predictions of all ranks back in dataset order (for `predict` on
+ * rank 0 after gathering every rank's `rows` and `probabilities`).
+ *
+ * @example Two ranks' slices
+ * ```ts
+ * import { mergePredictions } from "./distributed.ts";
+ * const p = mergePredictions([
+ *   { rows: new Int32Array([0, 1, 4]), probabilities: new Float32Array([0.5, 0.25, 1]) },
+ *   { rows: new Int32Array([2, 3]), probabilities: new Float32Array([0, 0.75]) },
+ * ], 5);
+ * if (p.join() !== "0.5,0.25,0,0.75,1") throw new Error("wrong order");
+ * ```
+ *
+ * @param parts Each rank's row ids and predictions.
+ * @param rows Rows in the dataset.
+ * @returns One probability per dataset row.
+ * @throws RunError when a row is missing, predicted twice or out of range.
+ */
+export function mergePredictions(
+  parts: readonly Pick<InferenceResult, "rows" | "probabilities">[],
+  rows: number,
+): Float32Array {
+  const out = new Float32Array(rows);
+  const seen = new Uint8Array(rows);
+  for (const part of parts) {
+    part.rows.forEach((row, i) => {
+      if (!(row >= 0 && row < rows)) {
+        throw new RunError(`Prediction for row ${row} is outside 0..${rows - 1}`);
+      }
+      if (seen[row]) throw new RunError(`Row ${row} was predicted twice`);
+      seen[row] = 1;
+      out[row] = part.probabilities[i];
+    });
+  }
+  const missing = seen.indexOf(0);
+  if (missing >= 0) throw new RunError(`Row ${missing} has no prediction`);
+  return out;
+}

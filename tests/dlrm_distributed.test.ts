@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { testKernels } from "./_dlrm_helpers.ts";
 import type { Alltoallv, IterationBlocks } from "../collectives/alltoallv.ts";
 import { architecture, type DlrmConfig, interactionWidth } from "../dlrm/config.ts";
-import { runInference } from "../dlrm/distributed.ts";
+import { mergePredictions, runInference } from "../dlrm/distributed.ts";
 import { DlrmModel } from "../dlrm/model.ts";
 import { type ShardingKind, shardTables, tableCosts } from "../dlrm/sharding.ts";
 import { parseSkew, synthesizeDataset } from "../dlrm/synthetic.ts";
@@ -87,15 +87,7 @@ async function distributed(
     const model = new DlrmModel(initWeights(config, 21, { tables: shards[rank] }), kernels);
     return runInference(collective, model, data, { batchSize, shards });
   }));
-  const out = new Float32Array(data.rows).fill(NaN);
-  for (const r of results) {
-    r.rows.forEach((row, i) => {
-      assert.ok(Number.isNaN(out[row]), `row ${row} predicted twice`);
-      out[row] = r.probabilities[i];
-    });
-  }
-  assert.ok(out.every((p) => !Number.isNaN(p)), "a row was dropped");
-  return out;
+  return mergePredictions(results, data.rows);
 }
 
 for (
@@ -207,4 +199,21 @@ Deno.test("runInference rejects bad shards, bad indices, and wrong block sizes",
     runInference(short, model, data, { batchSize: 2, shards: [[0, 1, 2]] }),
     RunError,
   );
+});
+
+Deno.test("mergePredictions puts rows in order and rejects missing or doubled rows", () => {
+  const part = (rows: number[]) => ({
+    rows: new Int32Array(rows),
+    probabilities: new Float32Array(rows.map((r) => r / 10)),
+  });
+  assert.deepEqual(
+    [...mergePredictions([part([2, 0]), part([1])], 3)],
+    [0, 0.1, 0.2].map(Math.fround),
+  );
+  assert.throws(() => mergePredictions([part([0, 1])], 3), /Row 2 has no prediction/);
+  assert.throws(
+    () => mergePredictions([part([0, 1]), part([1, 2])], 3),
+    /Row 1 was predicted twice/,
+  );
+  assert.throws(() => mergePredictions([part([0, 3])], 3), RunError);
 });
