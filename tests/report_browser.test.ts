@@ -92,6 +92,10 @@ Deno.test({
         await Deno.mkdir("test-output", { recursive: true });
         await page.screenshot({ path: "test-output/report.png", fullPage: true });
         ok((await Deno.stat("test-output/report.png")).size > 10_000);
+        // One figure with its claim box, small enough for the README.
+        await page.locator("#section-fig-delay").screenshot({
+          path: "test-output/report-fig-delay.png",
+        });
       } finally {
         await browser.close();
       }
