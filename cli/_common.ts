@@ -89,7 +89,14 @@ export function debugEnabled(args: string[] = Deno.args): boolean {
  * @returns The exit code.
  */
 export function reportError(error: unknown, debug = debugEnabled()): number {
-  const code = error instanceof UsageError ? 2 : error instanceof RunError ? 1 : exitCodeOf(error);
+  const carried = (error as { exitCode?: unknown } | null)?.exitCode;
+  const code = typeof carried === "number"
+    ? carried
+    : error instanceof UsageError
+    ? 2
+    : error instanceof RunError
+    ? 1
+    : exitCodeOf(error);
   const message = error instanceof Error ? error.message : String(error);
   console.error(`error: ${message.split("\n")[0]}`);
   if (debug && error instanceof Error && error.stack) console.error(error.stack);
