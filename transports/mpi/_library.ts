@@ -32,6 +32,13 @@ const SYMBOLS = {
   MPI_Imrecv: { parameters: ["usize", "i32", H, "usize", "usize"], result: "i32" },
   MPI_Test: { parameters: ["usize", "usize", "usize"], result: "i32" },
   MPI_Wait: { parameters: ["usize", "usize"], result: "i32" },
+  // The same function run on a Deno blocking-pool thread: returns a promise.
+  MPI_Wait_async: {
+    name: "MPI_Wait",
+    parameters: ["usize", "usize"],
+    result: "i32",
+    nonblocking: true,
+  },
   MPI_Alltoall: { parameters: ["usize", "i32", H, "usize", "i32", H, H], result: "i32" },
   MPI_Alltoallv: {
     parameters: ["usize", "usize", "usize", H, "usize", "usize", "usize", H, H],
@@ -107,6 +114,11 @@ export interface MpiFunctions {
   MPI_Test(request: bigint, flag: bigint, status: bigint): number;
   /** `MPI_Wait(MPI_Request *request, MPI_Status *status)`. */
   MPI_Wait(request: bigint, status: bigint): number;
+  /**
+   * `MPI_Wait` on another thread (needs MPI_THREAD_MULTIPLE): the promise
+   * settles when the request completes, while JavaScript keeps running.
+   */
+  MPI_Wait_async(request: bigint, status: bigint): Promise<number>;
   /** `MPI_Alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm)`. */
   MPI_Alltoall(
     sendBuf: bigint,
@@ -173,8 +185,8 @@ function symbolsFor(abi: MpiAbi): Deno.ForeignLibraryInterface {
   const out: Record<string, Deno.ForeignFunction> = {};
   for (const [name, def] of Object.entries(SYMBOLS)) {
     out[name] = {
+      ...def,
       parameters: def.parameters.map((p) => (p === H ? abi.handleType : p)),
-      result: def.result,
     } as Deno.ForeignFunction;
   }
   return out;

@@ -1,0 +1,74 @@
+/**
+ * The Deno side of the FFI overhead comparison: the same loop as
+ * `bench/peers/alltoallv.c`, through `collectives/mpi_native.ts` (lag 0), and
+ * the same ping-pong through the MPI transport. Run under a launcher:
+ *
+ *   mpirun.openmpi --allow-run-as-root -np 2 deno run -A bench/peers/alltoallv_ffi.ts alltoallv 1000 100 8 1024
+ *
+ * Prints `<mode> <size> <p50_us> rank <r>` per rank and size; the driver
+ * (`compare.ts`) takes the largest over ranks, as the C program does.
+ *
+ * @module
+ */
+
+import { openMpiNativeAlltoallv } from "../../collectives/mpi_native.ts";
+import { openMpiTransport } from "../../transports/mpi/mod.ts";
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1];
+}
+
+async function alltoallv(sizes: number[], iters: number, warmup: number): Promise<void> {
+  const a2a = await openMpiNativeAlltoallv({ lag: 0, reuseReceiveBuffers: true });
+  const { rank, size: ranks } = a2a;
+  const barrier = () => a2a.session.lib.fn.MPI_Barrier(a2a.session.lib.commWorld);
+  for (const size of sizes) {
+    const sendbuf = new Uint8Array(size * ranks).fill(rank);
+    const blocks = Array.from(
+      { length: ranks },
+      (_, q) => sendbuf.subarray(q * size, (q + 1) * size),
+    );
+    const times: number[] = [];
+    barrier();
+    for (let i = -warmup; i < iters; i++) {
+      const t0 = performance.now();
+      await a2a.exchange(blocks);
+      const t1 = performance.now();
+      if (i >= 0) times.push((t1 - t0) * 1000);
+    }
+    console.log(`alltoallv ${size} ${median(times).toFixed(2)} rank ${rank}`);
+  }
+  await a2a.close();
+}
+
+async function pingpong(sizes: number[], iters: number, warmup: number): Promise<void> {
+  const threadWait = Deno.env.get("THREAD_WAIT_BYTES");
+  const t = await openMpiTransport(threadWait ? { threadWaitBytes: Number(threadWait) } : {});
+  const peer = 1 - t.rank;
+  for (const size of sizes) {
+    const data = new Uint8Array(size).fill(t.rank);
+    const times: number[] = [];
+    for (let i = -warmup; i < iters; i++) {
+      const tag = i & 0xffff;
+      const t0 = performance.now();
+      if (t.rank === 0) {
+        await t.send(peer, tag, data);
+        await t.recv(peer, tag);
+      } else {
+        await t.recv(peer, tag);
+        await t.send(peer, tag, data);
+      }
+      const t1 = performance.now();
+      if (i >= 0) times.push((t1 - t0) * 500);
+    }
+    console.log(`pingpong ${size} ${median(times).toFixed(2)} rank ${t.rank}`);
+  }
+  await t.close();
+}
+
+if (import.meta.main) {
+  const [mode, iters, warmup, ...sizes] = Deno.args;
+  const run = mode === "pingpong" ? pingpong : alltoallv;
+  await run(sizes.map(Number), Number(iters), Number(warmup));
+}
