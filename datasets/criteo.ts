@@ -117,7 +117,8 @@ export async function readCriteo(path: string, options: CriteoOptions = {}): Pro
  * so files larger than memory can be processed. The chunks share the
  * dictionaries: an index means the same value in every chunk and equals the
  * whole-file first-appearance index; `tableSizes` is the dictionary size so far.
- * Each chunk's `skipped` counts the malformed lines met while reading it.
+ * Each chunk's `skipped` counts the malformed lines met while reading it;
+ * malformed lines after the last row come in a final chunk of 0 rows.
  *
  * @example Stream in chunks of two rows
  * ```ts
@@ -149,5 +150,12 @@ export async function* streamCriteo(
     const skipped = state.malformed.count - skippedBefore;
     skippedBefore = state.malformed.count;
     yield chunkToDataset(chunk, state, options.maxIndRange ?? 0, skipped);
+  }
+  const tail = state.malformed.count - skippedBefore;
+  if (tail > 0) {
+    // Malformed lines after the last full chunk: a last, empty chunk carries their count.
+    const cat = CRITEO_SPARSE_NAMES.map(() => new Int32Array(0));
+    const empty = { rows: 0, labels: new Float32Array(0), xInt: new Int32Array(0), cat };
+    yield chunkToDataset(empty, state, options.maxIndRange ?? 0, tail);
   }
 }

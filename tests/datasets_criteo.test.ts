@@ -290,6 +290,14 @@ Deno.test("criteo: streamed chunks report the malformed lines met while reading 
     }
   });
   assert.deepEqual(skipped, [1, 2]);
+  // Malformed lines after the last full chunk come in a last chunk of 0 rows.
+  const tail: [number, number][] = [];
+  await withFile([line("0"), line("0"), "bad"].join("\n"), async (p) => {
+    for await (const chunk of streamCriteo(p, { batchRows: 2, onMalformed: () => {} })) {
+      tail.push([chunk.rows, chunk.skipped]);
+    }
+  });
+  assert.deepEqual(tail, [[2, 0], [0, 1]]);
 });
 
 Deno.test("line reader: lines across block boundaries, lines longer than a block (property)", async () => {
