@@ -114,7 +114,11 @@ export const CLIENT_SCRIPT = String.raw`
         plugins: {
           legend: {
             position: "bottom",
-            labels: { filter: function (item, data) { return !data.datasets[item.datasetIndex].isBand; } },
+            // Flat swatches read as line samples, so dashed ideal lines look dashed.
+            labels: {
+              boxWidth: 32, boxHeight: 3,
+              filter: function (item, data) { return !data.datasets[item.datasetIndex].isBand; },
+            },
           },
           tooltip: {
             filter: function (item) { return !item.dataset.isBand; },
