@@ -11,12 +11,18 @@
  * @module
  */
 
+import type { Alltoallv } from "../collectives/alltoallv.ts";
+import { BlsAlltoallv } from "../collectives/bls.ts";
 import { openMpiNativeAlltoallv } from "../collectives/mpi_native.ts";
+import { ProgressEngine } from "../collectives/progress.ts";
+import { SyncAlltoallv } from "../collectives/sync.ts";
 import { openMpiTransport } from "../transports/mpi/mod.ts";
 import { checkBlock, exchangeAllPairs, makeBlock } from "../transports/mpi/_selftest.ts";
 
-const lags = (Deno.args[0] ?? "0").split(",").map(Number);
-const iters = Number(Deno.args[1] ?? 8);
+const engineMode = Deno.args[0] === "engine";
+const args = engineMode ? Deno.args.slice(1) : Deno.args;
+const lags = (args[0] ?? "0").split(",").map(Number);
+const iters = Number(args[1] ?? 8);
 
 function blocksFor(iter: number, rank: number, size: number): Uint8Array[] {
   const blocks = Array.from({ length: size }, (_, q) => makeBlock(iter, rank, q));
@@ -34,9 +40,9 @@ function blocksFor(iter: number, rank: number, size: number): Uint8Array[] {
   return views;
 }
 
-async function runNative(lag: number): Promise<void> {
-  const a2a = await openMpiNativeAlltoallv({ lag });
-  const { rank, size } = a2a;
+/** Runs `iters` uneven iterations through a collective and checks every byte. */
+async function runCollective(a2a: Alltoallv, label: string): Promise<void> {
+  const { rank, size, lag } = a2a;
   let expected = 0;
   const check = (done: { iter: number; blocks: Uint8Array[] }) => {
     if (done.iter !== expected) throw new Error(`got iteration ${done.iter}, want ${expected}`);
@@ -57,18 +63,48 @@ async function runNative(lag: number): Promise<void> {
     throw new Error(`drain returned ${rest.length} iterations, want ${lag}`);
   }
   rest.forEach(check);
-  await a2a.close();
-  console.log(`ok native lag ${lag} rank ${rank} of ${size}`);
+  console.log(`ok ${label} lag ${lag} rank ${rank} of ${size}`);
 }
 
-try {
+async function main(): Promise<void> {
+  if (engineMode) {
+    // The integrator's progress engine opens the MPI transport inside a Worker.
+    const engine = await ProgressEngine.start("mpi", {
+      rank: Number(Deno.env.get("OMPI_COMM_WORLD_RANK") ?? Deno.env.get("PMI_RANK")),
+      size: Number(Deno.env.get("OMPI_COMM_WORLD_SIZE") ?? Deno.env.get("PMI_SIZE")),
+      token: "",
+      master: { hostname: "127.0.0.1", port: 0 },
+      mpi: Deno.env.get("BLSBENCH_MPI_LIB") as "openmpi" | "mpich",
+    });
+    for (const [i, lag] of lags.entries()) {
+      await runCollective(engine.alltoallv({ lag, tagBase: 1000 * i }), "engine");
+    }
+    await engine.close();
+    return;
+  }
   const transport = await openMpiTransport();
   await exchangeAllPairs(transport, iters);
-  for (const lag of lags) await runNative(lag);
+  for (const lag of lags) {
+    const native = await openMpiNativeAlltoallv({ lag });
+    await runCollective(native, "native");
+    await native.close();
+  }
+  // The suite's own collectives over the MPI transport (--collective p2p).
+  for (const [i, lag] of lags.entries()) {
+    const tagBase = 2_000_000 + 1000 * i;
+    const p2p = lag === 0
+      ? new SyncAlltoallv(transport, tagBase)
+      : new BlsAlltoallv(transport, { lag, tagBase });
+    await runCollective(p2p, "p2p");
+  }
   // The transport still works after the collectives released their references.
   await exchangeAllPairs(transport, 3);
   await transport.close();
   console.log(`ok transport rank ${transport.rank} of ${transport.size} ${transport.family}`);
+}
+
+try {
+  await main();
 } catch (error) {
   console.error(`error: ${(error as Error).message}`);
   Deno.exit((error as { exitCode?: number }).exitCode ?? 1);

@@ -1,8 +1,9 @@
 /**
- * MPI through FFI, under the real launchers of both families: the transport
- * and the native alltoallv on uneven blocks (2 and 3 ranks, lags 0 and 3), the
- * transport inside a Worker, the wrong launcher's clear error; plus launcher
- * helpers and ABI selection without launching anything.
+ * MPI through FFI, under the real launchers of both families: the transport,
+ * the native alltoallv and the suite's sync/BLS collectives over the transport
+ * on uneven blocks (2 and 3 ranks, lags 0 and 3), the transport inside a Worker
+ * (directly and through the progress engine), the wrong launcher's clear
+ * error; plus launcher helpers and ABI selection without launching anything.
  */
 
 import assert from "node:assert/strict";
@@ -69,7 +70,7 @@ for (const family of FAMILIES) {
 
   for (const ranks of [2, 3]) {
     Deno.test({
-      name: `mpi ${family}: transport and native alltoallv (lags 0 and 3), ${ranks} ranks`,
+      name: `mpi ${family}: transport, native and p2p alltoallv (lags 0 and 3), ${ranks} ranks`,
       async fn() {
         if (!check()) return;
         const outcome = await launch(family, ranks, NATIVE_RANK, ["0,3", "9"]);
@@ -78,12 +79,14 @@ for (const family of FAMILIES) {
           (r) => new RegExp(`ok transport rank ${r} of ${ranks} ${family}`),
           ranks,
         );
-        for (const lag of [0, 3]) {
-          assertRanksOk(
-            outcome,
-            (r) => new RegExp(`ok native lag ${lag} rank ${r} of ${ranks}`),
-            ranks,
-          );
+        for (const label of ["native", "p2p"]) {
+          for (const lag of [0, 3]) {
+            assertRanksOk(
+              outcome,
+              (r) => new RegExp(`ok ${label} lag ${lag} rank ${r} of ${ranks}`),
+              ranks,
+            );
+          }
         }
       },
     });
@@ -99,6 +102,17 @@ for (const family of FAMILIES) {
         (r) => new RegExp(`ok worker rank ${r} of 2 ${family} \\(in a Worker\\)`),
         2,
       );
+    },
+  });
+
+  Deno.test({
+    name: `mpi ${family}: the progress engine runs the MPI transport in its Worker, 2 ranks`,
+    async fn() {
+      if (!check()) return;
+      const outcome = await launch(family, 2, NATIVE_RANK, ["engine", "0,3", "9"]);
+      for (const lag of [0, 3]) {
+        assertRanksOk(outcome, (r) => new RegExp(`ok engine lag ${lag} rank ${r} of 2`), 2);
+      }
     },
   });
 

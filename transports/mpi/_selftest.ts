@@ -72,6 +72,8 @@ export async function exchangeAllPairs(transport: Transport, iters: number): Pro
   const extra = 1_000_000 + rank;
   sends.push(transport.send(next, extra, new Uint8Array([1])));
   sends.push(transport.send(next, extra, new Uint8Array(100_000).fill(2)));
+  // The largest tag, beyond MPI_TAG_UB: it is used modulo MPI_TAG_UB + 1.
+  sends.push(transport.send(next, 0xffff_ffff, new Uint8Array([3, rank])));
   const receives: Promise<void>[] = [];
   for (let t = iters - 1; t >= 0; t--) {
     for (let q = size - 1; q >= 0; q--) {
@@ -82,6 +84,10 @@ export async function exchangeAllPairs(transport: Transport, iters: number): Pro
   const first = transport.recv(previous, 1_000_000 + previous);
   const second = transport.recv(previous, 1_000_000 + previous);
   await Promise.all([...sends, ...receives]);
+  const top = await transport.recv(previous, 0xffff_ffff);
+  if (top.length !== 2 || top[0] !== 3 || top[1] !== previous) {
+    throw new Error("the message under tag 2^32-1 was lost or altered");
+  }
   const [a, b] = await Promise.all([first, second]);
   if (a.length !== 1 || a[0] !== 1 || b.length !== 100_000 || b[99_999] !== 2) {
     throw new Error("two messages under one peer and tag arrived out of order");
