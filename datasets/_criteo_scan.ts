@@ -148,6 +148,7 @@ export async function* scanCriteo(
 }
 
 interface Scratch {
+  label: number;
   dense: Int32Array;
   denseEmpty: Uint8Array;
   values: Float64Array;
@@ -156,11 +157,137 @@ interface Scratch {
 
 function newScratch(): Scratch {
   return {
+    label: 0,
     dense: new Int32Array(DENSE_COUNT),
     denseEmpty: new Uint8Array(DENSE_COUNT),
     values: new Float64Array(SPARSE_COUNT),
     catEmpty: new Uint8Array(SPARSE_COUNT),
   };
+}
+
+// Outcome codes of parseLine: OK, or a problem in field `code >> 4` (0 label, 1..13 I, 14..39 C).
+const OK = 0;
+const BAD_FIELD_COUNT = 1;
+const BAD_LABEL = 2;
+const BAD_INTEGER = 3;
+const INTEGER_RANGE = 4;
+const BAD_HEX = 5;
+const HEX_RANGE = 6;
+
+/**
+ * Parses one line into the scratch arrays. A separate small function so that V8
+ * optimises it as a whole (a big loop nest would be compiled on-stack and leave
+ * its optimised code at every exit from an inner loop).
+ *
+ * @returns OK or an outcome code (see above).
+ */
+function parseLine(buf: Uint8Array, start: number, end: number, scratch: Scratch): number {
+  const { dense, denseEmpty, values, catEmpty } = scratch;
+  let p = start;
+  // label: empty is 0, as every empty field
+  let label = 0;
+  if (p < end && buf[p] !== TAB) {
+    const c = buf[p];
+    if ((c !== 48 && c !== 49) || (p + 1 < end && buf[p + 1] !== TAB)) return BAD_LABEL;
+    label = c - DIGIT_0;
+    p++;
+  }
+  scratch.label = label;
+  if (p >= end) return BAD_FIELD_COUNT;
+  p++;
+  for (let j = 0; j < DENSE_COUNT; j++) {
+    const fieldStart = p;
+    let negative = false;
+    if (p < end && buf[p] === MINUS) {
+      negative = true;
+      p++;
+    }
+    let v = 0;
+    let c = 0;
+    while (p < end && (c = buf[p]) !== TAB) {
+      const d = c - DIGIT_0;
+      if (d < 0 || d > 9) return BAD_INTEGER | ((j + 1) << 4);
+      v = v * 10 + d;
+      p++;
+    }
+    if (negative && p === fieldStart + 1) return BAD_INTEGER | ((j + 1) << 4);
+    if (v > INT32_MAX) return INTEGER_RANGE | ((j + 1) << 4);
+    dense[j] = negative ? -v : v;
+    denseEmpty[j] = p === fieldStart ? 1 : 0;
+    if (p >= end) return BAD_FIELD_COUNT;
+    p++;
+  }
+  for (let j = 0; j < SPARSE_COUNT; j++) {
+    const fieldStart = p;
+    let v = 0;
+    let c = 0;
+    while (p < end && (c = buf[p]) !== TAB) {
+      const d = HEX_VALUE[c];
+      if (d < 0) return BAD_HEX | ((j + 14) << 4);
+      v = v * 16 + d;
+      p++;
+    }
+    if (v > 0xffffffff) return HEX_RANGE | ((j + 14) << 4);
+    values[j] = v;
+    catEmpty[j] = p === fieldStart ? 1 : 0;
+    if (j < SPARSE_COUNT - 1) {
+      if (p >= end) return BAD_FIELD_COUNT;
+      p++;
+    }
+  }
+  return p === end ? OK : BAD_FIELD_COUNT;
+}
+
+function describe(code: number, buf: Uint8Array, start: number, end: number): string {
+  const field = code >> 4;
+  const name = field <= DENSE_COUNT ? `I${field}` : `C${field - DENSE_COUNT}`;
+  switch (code & 15) {
+    case BAD_LABEL:
+      return "label is not 0 or 1";
+    case BAD_INTEGER:
+      return `${name} is not an integer`;
+    case INTEGER_RANGE:
+      return `${name} is out of the 32-bit integer range`;
+    case BAD_HEX:
+      return `${name} is not a hexadecimal value`;
+    case HEX_RANGE:
+      return `${name} is out of the 32-bit range`;
+    default:
+      return start === end
+        ? "empty line"
+        : `expected 40 tab-separated fields, got ${countFields(buf, start, end)}`;
+  }
+}
+
+/** Appends the parsed line in `scratch` to the chunk. */
+function commitRow(
+  chunk: CriteoChunk,
+  scratch: Scratch,
+  state: CriteoScanState,
+  maxIndRange: number,
+  trackMissing: boolean,
+): void {
+  const { dense, denseEmpty, values, catEmpty } = scratch;
+  const dictionaries = state.dictionaries;
+  const literalZero = state.literalZero;
+  if (chunk.rows === chunk.labels.length) growChunk(chunk);
+  const r = chunk.rows++;
+  chunk.labels[r] = scratch.label;
+  const xInt = chunk.xInt;
+  const base = r * DENSE_COUNT;
+  for (let j = 0; j < DENSE_COUNT; j++) xInt[base + j] = dense[j];
+  const cat = chunk.cat;
+  for (let j = 0; j < SPARSE_COUNT; j++) {
+    const v = values[j];
+    if (v === 0 && catEmpty[j] === 0) literalZero[j] = 1;
+    cat[j][r] = maxIndRange > 0 ? v % maxIndRange : dictionaries[j].indexOf(v);
+  }
+  if (trackMissing) {
+    const dm = chunk.denseMissing!;
+    const cm = chunk.catMissing!;
+    for (let j = 0; j < DENSE_COUNT; j++) dm[base + j] = denseEmpty[j];
+    for (let j = 0; j < SPARSE_COUNT; j++) cm[r * SPARSE_COUNT + j] = catEmpty[j];
+  }
 }
 
 /**
@@ -177,123 +304,18 @@ function parseAvailable(
   state: CriteoScanState,
   scratch: Scratch,
 ): boolean {
-  const { dense, denseEmpty, values, catEmpty } = scratch;
-  const dictionaries = state.dictionaries;
-  const literalZero = state.literalZero;
+  // No inner loops here: V8 compiles this loop on-stack, and leaving an inner loop of
+  // on-stack-compiled code throws the optimised code away.
   while (reader.nextLine()) {
-    const buf = reader.buffer;
-    const end = reader.lineEnd;
-    let p = reader.lineStart;
     state.lines++;
-    let reason: string | null = null;
-    let label = 0;
-    // label: empty is 0, as every empty field
-    if (p < end && buf[p] !== TAB) {
-      const c = buf[p];
-      if ((c !== 48 && c !== 49) || (p + 1 < end && buf[p + 1] !== TAB)) {
-        reason = "label is not 0 or 1";
-      } else {
-        label = c - DIGIT_0;
-        p++;
-      }
-    }
-    if (reason === null && p >= end) reason = "";
-    p++;
-    // integer features
-    for (let j = 0; reason === null && j < DENSE_COUNT; j++) {
-      const start = p;
-      let negative = false;
-      if (p < end && buf[p] === MINUS) {
-        negative = true;
-        p++;
-      }
-      let v = 0;
-      let digits = 0;
-      while (p < end) {
-        const c = buf[p];
-        if (c === TAB) break;
-        const d = c - DIGIT_0;
-        if (d < 0 || d > 9) {
-          reason = `I${j + 1} is not an integer`;
-          break;
-        }
-        v = v * 10 + d;
-        digits++;
-        p++;
-      }
-      if (reason !== null) break;
-      if (negative && digits === 0) {
-        reason = `I${j + 1} is not an integer`;
-        break;
-      }
-      if (v > INT32_MAX) {
-        reason = `I${j + 1} is out of the 32-bit integer range`;
-        break;
-      }
-      dense[j] = negative ? -v : v;
-      denseEmpty[j] = p === start ? 1 : 0;
-      if (p >= end) {
-        reason = "";
-        break;
-      }
-      p++;
-    }
-    // categorical features
-    for (let j = 0; reason === null && j < SPARSE_COUNT; j++) {
-      const start = p;
-      let v = 0;
-      while (p < end) {
-        const c = buf[p];
-        if (c === TAB) break;
-        const d = HEX_VALUE[c];
-        if (d < 0) {
-          reason = `C${j + 1} is not a hexadecimal value`;
-          break;
-        }
-        v = v * 16 + d;
-        p++;
-      }
-      if (reason !== null) break;
-      if (v > 0xffffffff) {
-        reason = `C${j + 1} is out of the 32-bit range`;
-        break;
-      }
-      values[j] = v;
-      catEmpty[j] = p === start ? 1 : 0;
-      if (j < SPARSE_COUNT - 1) {
-        if (p >= end) {
-          reason = "";
-          break;
-        }
-        p++;
-      } else if (p < end) {
-        reason = "";
-      }
-    }
-    if (reason !== null) {
-      if (reason === "") {
-        reason = reader.lineStart === end
-          ? "empty line"
-          : `expected 40 tab-separated fields, got ${countFields(buf, reader.lineStart, end)}`;
-      }
+    const code = parseLine(reader.buffer, reader.lineStart, reader.lineEnd, scratch);
+    if (code !== OK) {
+      const reason = describe(code, reader.buffer, reader.lineStart, reader.lineEnd);
       state.malformed.skip(reader.path, reader.lineNumber, reason);
       continue;
     }
     // The line is valid: commit it (a malformed line never reaches the dictionaries).
-    if (chunk.rows === chunk.labels.length) growChunk(chunk);
-    const r = chunk.rows++;
-    chunk.labels[r] = label;
-    chunk.xInt.set(dense, r * DENSE_COUNT);
-    const cat = chunk.cat;
-    for (let j = 0; j < SPARSE_COUNT; j++) {
-      const v = values[j];
-      if (v === 0 && catEmpty[j] === 0) literalZero[j] = 1;
-      cat[j][r] = maxIndRange > 0 ? v % maxIndRange : dictionaries[j].indexOf(v);
-    }
-    if (trackMissing) {
-      chunk.denseMissing!.set(denseEmpty, r * DENSE_COUNT);
-      chunk.catMissing!.set(catEmpty, r * SPARSE_COUNT);
-    }
+    commitRow(chunk, scratch, state, maxIndRange, trackMissing);
     if (chunk.rows >= batchRows) return true;
   }
   return false;

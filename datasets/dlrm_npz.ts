@@ -183,6 +183,24 @@ export interface ConvertResult {
   bytes: number;
 }
 
+/** Sets negative values to 0 in place, as DLRM's processing does. */
+function clipNegatives(values: Int32Array): Int32Array {
+  for (let i = 0; i < values.length; i++) if (values[i] < 0) values[i] = 0;
+  return values;
+}
+
+/** Interleaves per-column arrays into a row-major [rows x columns] array. */
+function rowMajor(columns: Int32Array[], rows: number): Int32Array {
+  const width = columns.length;
+  const out = new Int32Array(rows * width);
+  for (let j = 0; j < width; j++) copyColumn(columns[j], out, j, width, rows);
+  return out;
+}
+
+function copyColumn(column: Int32Array, out: Int32Array, j: number, width: number, rows: number) {
+  for (let r = 0; r < rows; r++) out[r * width + j] = column[r];
+}
+
 /** Appends raw bytes to a part file. */
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   let done = 0;
@@ -235,13 +253,8 @@ export async function convertCriteoToNpz(
       const chunk of scanCriteo(input, { ...options, batchRows: options.batchRows ?? 65536 }, state)
     ) {
       const n = chunk.rows;
-      const xInt = chunk.xInt.subarray(0, n * DENSE_COUNT);
-      for (let i = 0; i < xInt.length; i++) if (xInt[i] < 0) xInt[i] = 0;
-      const xCat = new Int32Array(n * SPARSE_COUNT);
-      for (let j = 0; j < SPARSE_COUNT; j++) {
-        const column = chunk.cat[j];
-        for (let r = 0; r < n; r++) xCat[r * SPARSE_COUNT + j] = column[r];
-      }
+      const xInt = clipNegatives(chunk.xInt.subarray(0, n * DENSE_COUNT));
+      const xCat = rowMajor(chunk.cat, n);
       const y = Int32Array.from(chunk.labels.subarray(0, n));
       await writeAll(parts[0], bytesOf(xInt));
       await writeAll(parts[1], bytesOf(xCat));
