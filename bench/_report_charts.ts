@@ -103,6 +103,62 @@ function usable(value: number | null, scale: "linear" | "log"): value is number 
   return value !== null && Number.isFinite(value) && (scale === "linear" || value > 0);
 }
 
+/** Columns that never tell configurations apart on their own: measurements, lag, repeat. */
+const NOT_CONFIGURATION = new Set([
+  "lag",
+  "repeat",
+  "iters",
+  "iters_per_s",
+  "samples_per_s",
+  "latency_p50_us",
+  "latency_p99_us",
+  "latency_min_us",
+  "latency_max_us",
+  "latency_avg_us",
+  "blocked_p50_us",
+  "speedup_vs_sync",
+  "ideal_iters_per_s",
+  "validated",
+  "figure",
+  "peak_buffered_bytes",
+  "measured_iters_per_s",
+]);
+
+function columnValueLabel(column: string, value: string): string {
+  if (column === "size_bytes" && value !== "" && Number.isFinite(Number(value))) {
+    return formatBytes(Number(value));
+  }
+  if (column === "ranks") return `${value} ranks`;
+  return `${column} ${value === "" ? "—" : value}`;
+}
+
+/**
+ * The series label of each row: the spec's label, extended with the configuration
+ * columns that still differ between rows of the same label and x. Without this,
+ * different configurations would be averaged together as if they were repeats.
+ */
+function seriesLabeller(spec: ChartSpec, rows: readonly SummaryRow[]): (row: SummaryRow) => string {
+  const groups = new Map<string, SummaryRow[]>();
+  for (const row of rows) {
+    const key = `${spec.series(row)}\u0000${spec.x.value(row)}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  const splitting = new Set<string>();
+  for (const group of groups.values()) {
+    const columns = new Set(group.flatMap((row) => Object.keys(row.cells)));
+    for (const column of columns) {
+      if (NOT_CONFIGURATION.has(column) || splitting.has(column)) continue;
+      const values = new Set(group.map((row) => (row.cells[column] ?? "").trim()));
+      if (values.size > 1) splitting.add(column);
+    }
+  }
+  const extra = [...splitting].sort();
+  if (extra.length === 0) return spec.series;
+  return (row) =>
+    [spec.series(row), ...extra.map((c) => columnValueLabel(c, (row.cells[c] ?? "").trim()))]
+      .join(", ");
+}
+
 /**
  * Builds the charts of one chart spec from a figure's rows: one per panel value,
  * each with a series per `spec.series` label (mean over repeats, min-max range)
@@ -148,10 +204,12 @@ export function buildCharts(
   for (const panel of [...panels.keys()].sort(collator.compare)) {
     const measured = new Map<string, { x: number; y: number }[]>();
     const ideal = new Map<string, { x: number; y: number }[]>();
-    for (const row of panels.get(panel)!) {
+    const panelRows = panels.get(panel)!;
+    const labelOf = seriesLabeller(spec, panelRows);
+    for (const row of panelRows) {
       const x = spec.x.value(row);
       if (!usable(x, spec.x.scale)) continue;
-      const label = spec.series(row);
+      const label = labelOf(row);
       const y = spec.y.value(row);
       if (usable(y, spec.y.scale)) measured.set(label, [...(measured.get(label) ?? []), { x, y }]);
       const yIdeal = spec.ideal?.(row) ?? null;

@@ -506,8 +506,8 @@ export function checkDlrmUnbalanced(rows: readonly SummaryRow[], tolerance = 0.1
       figure: "fig-dlrm-unbalanced",
       claim,
       holds: NOT_ENOUGH,
-      detail: "needs an undelayed lag-0 run and a delayed run with lag 0 and a lag >= 1 " +
-        (texts.length ? `(measured: ${texts.join("; ")})` : ""),
+      detail: "needs an undelayed lag-0 run and a delayed run with lag 0 and a lag >= 1" +
+        (texts.length ? ` (measured: ${texts.join("; ")})` : ""),
     };
   }
   return {
@@ -595,6 +595,12 @@ export function checkScale(rows: readonly SummaryRow[], tolerance = 0.05): Claim
  * @returns The check.
  */
 export function checkClaim(figure: FigureId, rows: readonly SummaryRow[]): ClaimCheck {
+  const check = checkFigure(figure, rows);
+  if (rows.length === 0) return { ...check, detail: "no result rows for this figure" };
+  return check;
+}
+
+function checkFigure(figure: FigureId, rows: readonly SummaryRow[]): ClaimCheck {
   switch (figure) {
     case "fig-balanced":
       return checkBalanced(rows);

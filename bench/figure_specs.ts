@@ -284,8 +284,7 @@ export const FIGURES: readonly FigureSpec[] = [
       "until it saturates near the ideal.",
     howToMeasure:
       "deno task figures (or: deno task bench --workload alltoallv --delay exp:2ms --lag 0,1,2,4,8,16)",
-    matches: (row) =>
-      (row.workload === "alltoallv" || row.workload === "simulated") && !isNone(row.delay),
+    matches: (row) => row.workload === "alltoallv" && !isNone(row.delay),
     charts: [{
       key: "throughput",
       title: "Throughput against the lag bound",
