@@ -5,6 +5,10 @@
  *
  *   mpirun.openmpi --allow-run-as-root -np 2 deno run -A bench/peers/alltoallv_ffi.ts alltoallv 1000 100 8 1024
  *
+ * Modes: `alltoallv` (receive buffers reused, as the C loop does),
+ * `alltoallv-fresh` (a new receive buffer per iteration, the default of the
+ * collective), `pingpong` (the MPI transport).
+ *
  * Prints `<mode> <size> <p50_us> rank <r>` per rank and size; the driver
  * (`compare.ts`) takes the largest over ranks, as the C program does.
  *
@@ -19,8 +23,14 @@ function median(values: number[]): number {
   return sorted[sorted.length >> 1];
 }
 
-async function alltoallv(sizes: number[], iters: number, warmup: number): Promise<void> {
-  const a2a = await openMpiNativeAlltoallv({ lag: 0, reuseReceiveBuffers: true });
+async function alltoallv(
+  sizes: number[],
+  iters: number,
+  warmup: number,
+  fresh = false,
+): Promise<void> {
+  const a2a = await openMpiNativeAlltoallv({ lag: 0, reuseReceiveBuffers: !fresh });
+  const mode = fresh ? "alltoallv-fresh" : "alltoallv";
   const { rank, size: ranks } = a2a;
   const barrier = () => a2a.session.lib.fn.MPI_Barrier(a2a.session.lib.commWorld);
   for (const size of sizes) {
@@ -37,7 +47,7 @@ async function alltoallv(sizes: number[], iters: number, warmup: number): Promis
       const t1 = performance.now();
       if (i >= 0) times.push((t1 - t0) * 1000);
     }
-    console.log(`alltoallv ${size} ${median(times).toFixed(2)} rank ${rank}`);
+    console.log(`${mode} ${size} ${median(times).toFixed(2)} rank ${rank}`);
   }
   await a2a.close();
 }
@@ -69,6 +79,7 @@ async function pingpong(sizes: number[], iters: number, warmup: number): Promise
 
 if (import.meta.main) {
   const [mode, iters, warmup, ...sizes] = Deno.args;
-  const run = mode === "pingpong" ? pingpong : alltoallv;
-  await run(sizes.map(Number), Number(iters), Number(warmup));
+  const numbers = sizes.map(Number);
+  if (mode === "pingpong") await pingpong(numbers, Number(iters), Number(warmup));
+  else await alltoallv(numbers, Number(iters), Number(warmup), mode === "alltoallv-fresh");
 }

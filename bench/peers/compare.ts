@@ -81,6 +81,10 @@ for (let r = 0; r < Number(flags.repeat); r++) {
     add("c", parse(await run(c.cmd, c.args)));
     const d = mpiLaunchCommand(family, n, [...deno, ...args]);
     add("ffi", parse(await run(d.cmd, d.args)));
+    if (mode === "alltoallv") {
+      const f = mpiLaunchCommand(family, n, [...deno, "alltoallv-fresh", ...args.slice(1)]);
+      add("ffi", parse(await run(f.cmd, f.args)));
+    }
   }
 }
 const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1];
@@ -88,15 +92,20 @@ console.log(
   `${family}, ${ranks} ranks (ping-pong: 2), ${flags.repeat} alternating launches, ` +
     `${flags.iters} iterations each after ${flags.warmup} warm-up; ${cpu}\n`,
 );
-console.log("| operation | bytes | C p50 (us) | FFI p50 (us) | FFI / C |");
-console.log("|---|---:|---:|---:|---:|");
+console.log(
+  "| operation | bytes | C p50 (us) | FFI p50 (us) | FFI / C | FFI, fresh receive buffers (us) |",
+);
+console.log("|---|---:|---:|---:|---:|---:|");
 for (const mode of ["alltoallv", "pingpong"]) {
   for (const size of sizes) {
     const c = median(samples.get(`c ${mode} ${size}`) ?? [NaN]);
     const f = median(samples.get(`ffi ${mode} ${size}`) ?? [NaN]);
     const label = mode === "alltoallv" ? "native alltoallv (lag 0)" : "ping-pong (half round trip)";
+    const fresh = samples.get(`ffi alltoallv-fresh ${size}`);
+    const freshCell = mode === "alltoallv" && fresh ? median(fresh).toFixed(2) : "";
+    const ratio = (f / c).toFixed(2);
     console.log(
-      `| ${label} | ${size} | ${c.toFixed(2)} | ${f.toFixed(2)} | ${(f / c).toFixed(2)} |`,
+      `| ${label} | ${size} | ${c.toFixed(2)} | ${f.toFixed(2)} | ${ratio} | ${freshCell} |`,
     );
   }
 }
