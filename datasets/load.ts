@@ -25,7 +25,10 @@ export interface LoadOptions extends ReadOptions {
   format?: DataFormat;
   /** Ali-CCP raw: the common-features file (default: beside the skeleton, see `aliCcpCommonPath`). */
   common?: string;
-  /** Criteo and npz: take categorical values mod N, every table N rows. */
+  /**
+   * Cap every table at N rows, as DLRM's `--max-ind-range`: Criteo takes raw
+   * values mod N (every table N rows); npz and Ali-CCP take indices mod N.
+   */
   maxIndRange?: number;
 }
 
@@ -60,6 +63,38 @@ export function detectFormat(path: string, common?: string): DataFormat {
 }
 
 /**
+ * Caps every table of a dataset at `maxIndRange` rows in place: indices are
+ * taken mod N and table sizes limited to N. Nothing changes without a cap.
+ *
+ * @example Cap at 2 rows
+ * ```ts
+ * import { capTables } from "./load.ts";
+ * const data = capTables({
+ *   rows: 1, denseNames: [], dense: new Float32Array(0), labels: new Float32Array(1), skipped: 0,
+ *   sparse: [{ name: "a", offsets: Int32Array.from([0, 2]), indices: Int32Array.from([3, 4]) }],
+ *   tableSizes: [5],
+ * }, 2);
+ * if ([...data.sparse[0].indices].join() !== "1,0" || data.tableSizes[0] !== 2) throw new Error();
+ * ```
+ *
+ * @param data The dataset.
+ * @param maxIndRange The cap (none when undefined or 0).
+ * @returns The same dataset.
+ */
+export function capTables<T extends Dataset>(data: T, maxIndRange?: number): T {
+  if (!maxIndRange) return data;
+  if (!Number.isSafeInteger(maxIndRange) || maxIndRange < 0) {
+    throw new RangeError(`maxIndRange must be a whole number >= 0, got ${maxIndRange}`);
+  }
+  for (const feature of data.sparse) {
+    const indices = feature.indices;
+    for (let i = 0; i < indices.length; i++) indices[i] %= maxIndRange;
+  }
+  data.tableSizes = data.tableSizes.map((size) => Math.min(size, maxIndRange));
+  return data;
+}
+
+/**
  * Reads a data file of any supported format into a Dataset.
  *
  * @example Load a generated Mini-Kaggle file
@@ -86,9 +121,10 @@ export function loadDataset(path: string, options: LoadOptions = {}): Promise<Da
     case "npz":
       return readDlrmNpz(path, options);
     case "aliccp-csv":
-      return readAliCcpCsv(path, options);
+      return readAliCcpCsv(path, options).then((d) => capTables(d, options.maxIndRange));
     case "aliccp-raw":
-      return readAliCcpRaw(path, { ...options, common: options.common ?? aliCcpCommonPath(path) });
+      return readAliCcpRaw(path, { ...options, common: options.common ?? aliCcpCommonPath(path) })
+        .then((d) => capTables(d, options.maxIndRange));
     default:
       throw new UsageError(`Unknown data format '${format}' (expected ${DATA_FORMATS.join(", ")})`);
   }

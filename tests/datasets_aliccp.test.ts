@@ -158,6 +158,9 @@ Deno.test("aliccp csv: torch-rechub form: labels, D columns dense as given, spar
     assert.deepEqual(data.tableSizes, [2, 1]);
     assert.deepEqual([...data.labels], [1, 0, 1]);
     assert.deepEqual([...data.purchases], [0, 0, 1]);
+    const capped = await loadDataset(`${dir}/a.csv`, { maxIndRange: 1 });
+    assert.deepEqual([...capped.sparse[0].indices], [0, 0, 0]);
+    assert.deepEqual(capped.tableSizes, [1, 1]);
     const report = await inspectFile(`${dir}/a.csv`);
     assert.deepEqual(report.dense, [
       { name: "D508", min: 0.5, max: 2.5, mean: 1.5, missing: 0 },
