@@ -113,3 +113,46 @@ Deno.test("writeReport: default path in the first directory, several directories
     match(titled, /1970-01-01T00:00:00\.000Z/);
   });
 });
+
+Deno.test("different configurations on one chart are separate series, not a repeat band", async () => {
+  await withDirs(async (dir) => {
+    const rows = [2, 8].flatMap((ranks) =>
+      plainBenchRows().map((r) => ({ ...r, ranks, iters_per_s: Number(r.iters_per_s) / ranks }))
+    );
+    await writeResultDir(`${dir}/two-rank-counts`, runJson({}), rows);
+    const models = chartModels(renderReport(await readResultDirs([`${dir}/two-rank-counts`])));
+    const balanced = models.find((m) => m.canvasId === "fig-balanced") as unknown as {
+      series: { label: string; points: { n: number }[] }[];
+    };
+    ok(balanced.series.some((s) => s.label === "lag 0 (sync), 2 ranks"));
+    ok(balanced.series.some((s) => s.label === "lag 0 (sync), 8 ranks"));
+    ok(
+      balanced.series.every((s) => s.points.every((p) => p.n === 1)),
+      "no band across configurations",
+    );
+  });
+});
+
+Deno.test("a plain DLRM run plots samples per second", async () => {
+  await withDirs(async (dir) => {
+    const rows = [0, 1, 2, 4].map((lag) => ({
+      workload: "dlrm",
+      transport: "tcp",
+      ranks: 4,
+      lag,
+      imbalance: "none",
+      delay: "none",
+      delay_mode: "sleep",
+      iters: 20,
+      iters_per_s: 40,
+      samples_per_s: 10240,
+      latency_p50_us: 25000,
+      dataset: "mini-kaggle",
+    }));
+    await writeResultDir(`${dir}/dlrm`, runJson({ workload: "dlrm" }), rows);
+    const html = renderReport(await readResultDirs([`${dir}/dlrm`]));
+    const models = chartModels(html) as unknown as { canvasId: string; y: { title: string } }[];
+    equal(models.find((m) => m.canvasId === "run-1-throughput")?.y.title, "throughput (samples/s)");
+    match(html, /<canvas id="fig-dlrm-balanced"/);
+  });
+});
