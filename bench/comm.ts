@@ -49,6 +49,8 @@ export interface CommOptions extends OpenOptions {
   progress: "thread" | "inline";
   /** Per-exchange timeout in ms. */
   exchangeTimeoutMs?: number;
+  /** `native`: the MPI library's own alltoallv (mpi transport only). */
+  collective?: "p2p" | "native";
 }
 
 /**
@@ -90,6 +92,14 @@ export async function openComm(options: CommOptions): Promise<Comm> {
     make = (lag, tagBase) => engine.alltoallv({ lag, tagBase, timeoutMs });
     closeAll = () => engine.close();
     abortAll = (reason) => engine.abort(reason);
+  } else if (options.collective === "native") {
+    transport = await openTransport("mpi", options);
+    const t = transport;
+    const { openMpiNativeAlltoallv } = await import("../collectives/mpi_native.ts");
+    make = (lag) =>
+      lazyAlltoallv(t, lag, () => openMpiNativeAlltoallv({ lag, family: options.mpi }));
+    closeAll = () => t.close();
+    abortAll = (reason) => t.abort ? t.abort(reason) : t.close();
   } else {
     transport = await openTransport(options.kind, options);
     const t = transport;
@@ -122,5 +132,32 @@ export async function openComm(options: CommOptions): Promise<Comm> {
     },
     close: closeAll,
     abort: abortAll,
+  };
+}
+
+/**
+ * An alltoallv opened on first use (the MPI-native collective opens
+ * asynchronously) and closed after its drain.
+ */
+function lazyAlltoallv(
+  t: Transport,
+  lag: number,
+  open: () => Promise<Alltoallv & { close(): Promise<void> }>,
+): Alltoallv {
+  let opened: Promise<Alltoallv & { close(): Promise<void> }> | undefined;
+  const get = () => (opened ??= open());
+  return {
+    rank: t.rank,
+    size: t.size,
+    lag,
+    async exchange(blocks) {
+      return await (await get()).exchange(blocks);
+    },
+    async drain() {
+      const c = await get();
+      const rest = await c.drain();
+      await c.close();
+      return rest;
+    },
   };
 }

@@ -111,6 +111,7 @@ export async function runRank(
       mpi: config.mpi,
       timeoutMs,
       exchangeTimeoutMs: timeoutMs,
+      collective: config.collective,
     });
   } catch (e) {
     await store?.close();

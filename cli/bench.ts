@@ -260,7 +260,16 @@ function printResults(config: BenchConfig, rows: SummaryRow[]): void {
 async function runBench(flags: BenchFlags, _args: string[]): Promise<void> {
   const config = await configFromFlags(flags);
   const identity = rankFromEnvironment();
-  const launcher = flags.launcher ?? (identity || flags.rank !== undefined ? "none" : "local");
+  const launcher = flags.launcher ??
+    (identity || flags.rank !== undefined
+      ? "none"
+      : config.transport === "mpi"
+      ? "mpirun"
+      : "local");
+  if (launcher === "mpirun" && config.transport !== "mpi") {
+    throw new UsageError("Option '--launcher mpirun' needs '--transport mpi'");
+  }
+  if (config.collective === "native") config.progress = "inline";
   const command = ["bench", ...Deno.args.slice(Deno.args.indexOf("bench") + 1)];
   if (launcher === "none") {
     const rank = flags.rank ?? identity?.rank ?? 0;
@@ -282,7 +291,8 @@ async function runBench(flags: BenchFlags, _args: string[]): Promise<void> {
       size: config.ranks,
       master: master ?? { hostname: "127.0.0.1", port: 0 },
       token: token ?? "single-rank",
-      hostStore: rank === 0 && Deno.env.get("BLSBENCH_STORE_EXTERNAL") !== "1",
+      hostStore: rank === 0 && config.transport !== "mpi" &&
+        Deno.env.get("BLSBENCH_STORE_EXTERNAL") !== "1",
       bind: flags.bind,
       command,
     });
