@@ -116,6 +116,7 @@ export function benchCommand(): Command {
     )
     .option("--rank <n>", "this rank (with --launcher none)", intOption(0))
     .option("--world-size <n>", "number of ranks (with --launcher none)", intOption(1))
+    .option("--figure <id>", "tag the summary rows with a figure id (used by `figures`)")
     .option("--debug", "print stack traces on errors");
   for (const ext of benchExtensions) ext.options(cmd as unknown as Command);
   cmd.action(async (opts) => {
@@ -232,8 +233,11 @@ export async function configFromFlags(flags: BenchFlags): Promise<BenchConfig> {
     extra: {},
   };
   if (config.repeat < 1) throw new UsageError("Option '--repeat' must be at least 1");
+  if (typeof flags.figure === "string") config.extra.figure = flags.figure;
   for (const ext of benchExtensions) {
-    if (ext.workload === workload) config.extra = await ext.settings(flags, config);
+    if (ext.workload === workload) {
+      config.extra = { ...config.extra, ...(await ext.settings(flags, config)) };
+    }
   }
   return config;
 }
@@ -296,7 +300,13 @@ async function runBench(flags: BenchFlags, _args: string[]): Promise<void> {
       bind: flags.bind,
       command,
     });
-    if (rank === 0) printResults(config, rows);
+    if (rank === 0) {
+      if (config.formats.includes("html")) {
+        const { writeReport } = await import("../bench/report.ts");
+        await writeReport(config.out);
+      }
+      printResults(config, rows);
+    }
     return;
   }
   if (launcher === "mpirun") {
