@@ -57,11 +57,17 @@ async function verify(
 
 async function readHello(reader: FrameReader, want: number): Promise<Uint8Array> {
   const frame = await reader.next();
-  if (!frame) throw new ProtocolError("Connection closed during the handshake");
+  if (!frame) throw new ProtocolError(`${reader.from} closed the connection during the handshake`);
   if (frame.kind !== FrameKind.Hello || frame.payload.byteLength !== want) {
-    throw new ProtocolError("Unexpected bytes during the handshake");
+    throw new ProtocolError(`${reader.from} sent unexpected bytes during the handshake`);
   }
   return frame.payload;
+}
+
+function secretMismatch(from: string): ProtocolError {
+  return new ProtocolError(
+    `${from} failed to prove the run's secret (is BLSBENCH_TOKEN the same on every rank?)`,
+  );
 }
 
 /** The outcome of a handshake. */
@@ -74,6 +80,23 @@ export interface Handshake {
 
 /**
  * Runs the connecting side of the handshake.
+ *
+ * @example Both sides over a local socket pair
+ * ```ts
+ * import { authenticateAsClient, authenticateAsServer } from "./_auth.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const accepted = listener.accept();
+ * const client = await Deno.connect(listener.addr as Deno.NetAddr);
+ * const server = await accepted;
+ * const [c, s] = await Promise.all([
+ *   authenticateAsClient(client, "secret", 1, "rank 0", 1024),
+ *   authenticateAsServer(server, "secret", 0, "a client", 1024),
+ * ]);
+ * if (c.peerRank !== 0 || s.peerRank !== 1) throw new Error("wrong ranks");
+ * client.close();
+ * server.close();
+ * listener.close();
+ * ```
  *
  * @param conn The new connection.
  * @param token The run's secret.
@@ -95,7 +118,7 @@ export async function authenticateAsClient(
   const hello = new Uint8Array(4 + NONCE_BYTES);
   new DataView(hello.buffer).setUint32(0, myRank, true);
   hello.set(myNonce, 4);
-  await writeAll(conn, encodeFrame(FrameKind.Hello, 0, hello));
+  await writeAll(conn, encodeFrame(FrameKind.Hello, 0, hello, myRank));
   // Reply: peer rank, peer nonce, proof over (my nonce, peer nonce).
   const reply = await readHello(reader, 4 + NONCE_BYTES + MAC_BYTES);
   const peerRank = new DataView(reply.buffer, reply.byteOffset).getUint32(0, true);
@@ -105,9 +128,9 @@ export async function authenticateAsClient(
     reply.subarray(4 + NONCE_BYTES),
     proofInput("A", myNonce, peerNonce, peerRank, myRank),
   );
-  if (!ok) throw new ProtocolError(`${from} failed to prove the run's secret (BLSBENCH_TOKEN)`);
+  if (!ok) throw secretMismatch(from);
   const proof = await sign(token, proofInput("C", peerNonce, myNonce, myRank, peerRank));
-  await writeAll(conn, encodeFrame(FrameKind.Hello, 0, proof));
+  await writeAll(conn, encodeFrame(FrameKind.Hello, 0, proof, myRank));
   reader.maxLength = maxFrameBytes;
   return { peerRank, reader };
 }
@@ -142,10 +165,10 @@ export async function authenticateAsServer(
     await sign(token, proofInput("A", peerNonce, myNonce, myRank, peerRank)),
     4 + NONCE_BYTES,
   );
-  await writeAll(conn, encodeFrame(FrameKind.Hello, 0, reply));
+  await writeAll(conn, encodeFrame(FrameKind.Hello, 0, reply, myRank));
   const proof = await readHello(reader, MAC_BYTES);
   const ok = await verify(token, proof, proofInput("C", myNonce, peerNonce, peerRank, myRank));
-  if (!ok) throw new ProtocolError(`${from} failed to prove the run's secret (BLSBENCH_TOKEN)`);
+  if (!ok) throw secretMismatch(from);
   reader.maxLength = maxFrameBytes;
   return { peerRank, reader };
 }

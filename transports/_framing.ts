@@ -1,7 +1,10 @@
 /**
  * The wire format shared by the stream transports (TCP and Unix sockets) and the
- * rendezvous store: a 12-byte header (magic, kind, flags, tag, length) followed by
- * the payload. Headers are checked before anything is allocated for the payload.
+ * rendezvous store: a 16-byte header (magic u16, kind u8, version u8, tag u32,
+ * length u32, source rank u32, all little-endian) followed by the payload.
+ * Headers are checked before anything is allocated for the payload: the magic,
+ * the version, the kind, the length against the current limit, and whatever the
+ * connection's owner adds (the sender rank, the tag window).
  *
  * @module
  */
@@ -21,9 +24,13 @@ export interface ByteWriter {
 }
 
 /** Bytes in a frame header. */
-export const HEADER_BYTES = 12;
+export const HEADER_BYTES = 16;
 /** First two header bytes of every frame. */
 export const MAGIC = 0xb15b;
+/** The wire protocol version (header byte 3); frames of other versions are refused. */
+export const WIRE_VERSION = 1;
+/** The source of frames not sent by a rank (the store, a launcher, a store client). */
+export const NO_SOURCE = 0xffff_ffff;
 /** Default largest payload a frame may carry (1 GiB). */
 export const DEFAULT_MAX_FRAME_BYTES = 1 << 30;
 /** Largest payload accepted before a connection has proved it belongs to the run. */
@@ -58,6 +65,8 @@ export interface FrameHeader {
   tag: number;
   /** Payload length in bytes. */
   length: number;
+  /** The sender's rank (`NO_SOURCE` for non-rank peers). */
+  source: number;
 }
 
 /**
@@ -74,15 +83,23 @@ export interface FrameHeader {
  * @param kind The frame kind.
  * @param tag The tag.
  * @param payload The payload bytes.
+ * @param source The sender's rank (default `NO_SOURCE`).
  * @returns Header and payload in one buffer.
  */
-export function encodeFrame(kind: FrameKindValue, tag: number, payload: Uint8Array): Uint8Array {
+export function encodeFrame(
+  kind: FrameKindValue,
+  tag: number,
+  payload: Uint8Array,
+  source: number = NO_SOURCE,
+): Uint8Array {
   const frame = new Uint8Array(HEADER_BYTES + payload.byteLength);
   const view = new DataView(frame.buffer);
   view.setUint16(0, MAGIC, true);
   view.setUint8(2, kind);
+  view.setUint8(3, WIRE_VERSION);
   view.setUint32(4, tag >>> 0, true);
   view.setUint32(8, payload.byteLength, true);
+  view.setUint32(12, source >>> 0, true);
   frame.set(payload, HEADER_BYTES);
   return frame;
 }
@@ -105,12 +122,21 @@ export function encodeFrame(kind: FrameKindValue, tag: number, payload: Uint8Arr
  * @param maxLength The largest payload accepted.
  * @param from Who sent it, for the error message.
  * @returns The header.
- * @throws ProtocolError on a bad magic, unknown kind or a length above the limit.
+ * @throws ProtocolError on a bad magic or version, an unknown kind or a length above the limit.
  */
 export function decodeHeader(bytes: Uint8Array, maxLength: number, from: string): FrameHeader {
+  if (bytes.byteLength < HEADER_BYTES) {
+    throw new ProtocolError(`Bad frame from ${from}: header cut short`);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
   if (view.getUint16(0, true) !== MAGIC) {
     throw new ProtocolError(`Bad frame from ${from}: not a blsbench frame`);
+  }
+  const version = view.getUint8(3);
+  if (version !== WIRE_VERSION) {
+    throw new ProtocolError(
+      `Bad frame from ${from}: wire version ${version}, expected ${WIRE_VERSION} (mixed blsbench versions?)`,
+    );
   }
   const kind = view.getUint8(2);
   if (!KNOWN_KINDS.has(kind)) {
@@ -122,7 +148,12 @@ export function decodeHeader(bytes: Uint8Array, maxLength: number, from: string)
       `Bad frame from ${from}: length ${length} exceeds the limit of ${maxLength} bytes`,
     );
   }
-  return { kind: kind as FrameKindValue, tag: view.getUint32(4, true), length };
+  return {
+    kind: kind as FrameKindValue,
+    tag: view.getUint32(4, true),
+    length,
+    source: view.getUint32(12, true),
+  };
 }
 
 /** A frame read from a stream. */
@@ -131,6 +162,15 @@ export interface Frame extends FrameHeader {
   payload: Uint8Array;
 }
 
+/** Largest staging buffer a reader keeps for small frames. */
+const STAGING_BYTES = 256 * 1024;
+
+/**
+ * A check run on every header before its payload is read (and allocated);
+ * it throws a `ProtocolError` to refuse the frame.
+ */
+export type HeaderCheck = (header: FrameHeader) => void;
+
 /** Reads frames from a byte stream, with a reusable buffer for small frames. */
 export class FrameReader {
   #reader: ByteReader;
@@ -138,8 +178,10 @@ export class FrameReader {
   #start = 0;
   #end = 0;
   #from: string;
-  /** The largest payload accepted; lower it until the peer is authenticated. */
-  maxLength: number;
+  #maxLength: number;
+  #largestAllocation: number;
+  /** Extra checks on each header before its payload is read (sender, tag window). */
+  check?: HeaderCheck;
 
   /**
    * Creates a reader.
@@ -151,8 +193,34 @@ export class FrameReader {
   constructor(reader: ByteReader, from: string, maxLength: number) {
     this.#reader = reader;
     this.#from = from;
-    this.maxLength = maxLength;
-    this.#buf = new Uint8Array(256 * 1024);
+    this.#maxLength = maxLength;
+    // Before authentication the limit is tiny: so is the buffer (a stranger
+    // makes us allocate no more than a header and a handshake message).
+    this.#buf = new Uint8Array(Math.min(STAGING_BYTES, HEADER_BYTES + maxLength));
+    this.#largestAllocation = this.#buf.byteLength;
+  }
+
+  /** The largest payload accepted; raised once the peer is authenticated. */
+  get maxLength(): number {
+    return this.#maxLength;
+  }
+
+  set maxLength(value: number) {
+    this.#maxLength = value;
+  }
+
+  /** Who is at the other end, as used in error messages. */
+  get from(): string {
+    return this.#from;
+  }
+
+  set from(value: string) {
+    this.#from = value;
+  }
+
+  /** The largest single buffer this reader has allocated, in bytes (for tests). */
+  get largestAllocation(): number {
+    return this.#largestAllocation;
   }
 
   /**
@@ -163,17 +231,25 @@ export class FrameReader {
    */
   async next(): Promise<Frame | null> {
     if (!(await this.#fill(HEADER_BYTES, true))) return null;
-    const header = decodeHeader(this.#buf.subarray(this.#start), this.maxLength, this.#from);
+    const header = decodeHeader(
+      this.#buf.subarray(this.#start, this.#start + HEADER_BYTES),
+      this.#maxLength,
+      this.#from,
+    );
+    this.check?.(header);
     this.#start += HEADER_BYTES;
     const { length } = header;
     let payload: Uint8Array;
-    if (length <= this.#buf.length) {
+    const staging = Math.min(STAGING_BYTES, HEADER_BYTES + this.#maxLength);
+    if (length <= staging) {
+      if (this.#buf.byteLength < staging) this.#grow(staging);
       await this.#fill(length, false);
       payload = this.#buf.slice(this.#start, this.#start + length);
       this.#start += length;
     } else {
       // Large payload: read straight into its own buffer instead of staging it.
       payload = new Uint8Array(length);
+      if (length > this.#largestAllocation) this.#largestAllocation = length;
       const have = this.#end - this.#start;
       payload.set(this.#buf.subarray(this.#start, this.#end));
       this.#start = this.#end = 0;
@@ -185,6 +261,15 @@ export class FrameReader {
       }
     }
     return { ...header, payload };
+  }
+
+  #grow(size: number): void {
+    const bigger = new Uint8Array(size);
+    bigger.set(this.#buf.subarray(this.#start, this.#end));
+    this.#end -= this.#start;
+    this.#start = 0;
+    this.#buf = bigger;
+    if (size > this.#largestAllocation) this.#largestAllocation = size;
   }
 
   async #fill(want: number, eofOk: boolean): Promise<boolean> {

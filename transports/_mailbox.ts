@@ -2,6 +2,16 @@
  * Tag matching: messages that arrive before anyone asks for them are kept per
  * peer and tag, in arrival order, until taken.
  *
+ * The tag window: a message that nobody is waiting for is kept only when its tag
+ * lies within `tagWindow` of the highest tag this rank has asked that peer for,
+ * counted per tag region (the 32-bit tag space in 16 regions of 2^28 tags, so
+ * the collectives' tags, counted up from 0, and the control tags, counted up
+ * from 0xf0000000, each have their own reference). Collectives ask for each
+ * iteration before their peers can send it, save at most one or two iterations
+ * ahead (BLS flow control lets a peer run one iteration ahead of this rank's
+ * posts, whatever the lag), so any frame further out is a broken or hostile
+ * peer, refused before its payload is read.
+ *
  * @module
  */
 
@@ -10,11 +20,19 @@ interface Waiter {
   reject(error: Error): void;
 }
 
+/** Default distance from the highest tag asked for within which early messages are kept. */
+export const DEFAULT_TAG_WINDOW = 1 << 16;
+
+const REGION_BITS = 28;
+const REGION_SIZE = 2 ** REGION_BITS;
+
 /** Per-peer, per-tag queues of arrived messages and of waiting receivers. */
 export class Mailbox {
   #arrived: Map<number, Uint8Array[]>[];
   #waiting: Map<number, Waiter[]>[];
   #failure: (Error | undefined)[];
+  #asked: Map<number, number>[];
+  #tagWindow: number;
   #bufferedBytes = 0;
   #peakBufferedBytes = 0;
 
@@ -22,11 +40,40 @@ export class Mailbox {
    * Creates a mailbox for `size` peers.
    *
    * @param size The world size.
+   * @param tagWindow How far from the highest tag asked for an early message may be.
    */
-  constructor(size: number) {
+  constructor(size: number, tagWindow: number = DEFAULT_TAG_WINDOW) {
     this.#arrived = Array.from({ length: size }, () => new Map());
     this.#waiting = Array.from({ length: size }, () => new Map());
+    this.#asked = Array.from({ length: size }, () => new Map());
     this.#failure = new Array(size).fill(undefined);
+    this.#tagWindow = tagWindow;
+  }
+
+  /**
+   * Checks whether a message from `peer` under `tag` may be accepted, before its
+   * payload is read.
+   *
+   * @example A tag far ahead of anything asked for is refused
+   * ```ts
+   * import { Mailbox } from "./_mailbox.ts";
+   * const box = new Mailbox(2, 16);
+   * if (box.admits(1, 3) !== undefined) throw new Error("tag 3 is in the window");
+   * if (box.admits(1, 1000) === undefined) throw new Error("tag 1000 is not");
+   * ```
+   *
+   * @param peer The sender.
+   * @param tag The tag.
+   * @returns Undefined when accepted, else why not (for a protocol error).
+   */
+  admits(peer: number, tag: number): string | undefined {
+    if (this.#waiting[peer].has(tag)) return undefined;
+    const region = Math.floor(tag / REGION_SIZE);
+    // Before anything is asked in a region, its start is the reference.
+    const ref = this.#asked[peer].get(region) ?? region * REGION_SIZE - 1;
+    if (tag <= ref + this.#tagWindow && tag >= ref - this.#tagWindow) return undefined;
+    const lo = Math.max(region * REGION_SIZE, ref - this.#tagWindow);
+    return `tag ${tag} is outside the window of expected tags ${lo}..${ref + this.#tagWindow}`;
   }
 
   /** Bytes that arrived and were not yet taken. */
@@ -76,6 +123,9 @@ export class Mailbox {
    * @returns The payload.
    */
   take(peer: number, tag: number): Promise<Uint8Array> {
+    const region = Math.floor(tag / REGION_SIZE);
+    const asked = this.#asked[peer];
+    if (tag > (asked.get(region) ?? -1)) asked.set(region, tag);
     const queue = this.#arrived[peer].get(tag);
     if (queue) {
       const data = queue.shift()!;

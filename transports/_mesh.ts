@@ -35,6 +35,11 @@ export interface MeshOptions {
   namespace?: string;
   /** Where to log dropped connections (default: stderr). */
   log?: (message: string) => void;
+  /**
+   * How far from the highest tag asked for a message nobody waits for yet may
+   * be (default 65,536); further out it is a protocol error naming the peer.
+   */
+  tagWindow?: number;
 }
 
 /** How one kind of stream socket listens and dials. */
@@ -79,18 +84,28 @@ export async function joinMesh(
   if (size === 1) return new StreamTransport(family.kind, rank, links);
 
   const { listener, address, cleanup } = family.listen(options);
-  const store = await RendezvousClient.connect(options.master, token, rank, timeoutMs);
+  let store: RendezvousClient;
+  try {
+    store = await RendezvousClient.connect(options.master, token, rank, timeoutMs);
+  } catch (e) {
+    try {
+      listener.close();
+    } catch { /* closed */ }
+    cleanup?.();
+    throw e;
+  }
   const opened: Deno.Conn[] = [];
+  let dropped = 0;
+  const handshaking = new Set<Deno.Conn>();
   try {
     await store.set(`${ns}/addr/${rank}`, address);
 
-    const accepting = (async () => {
+    // Handshakes run side by side, so a stranger that connects and says nothing
+    // cannot hold up the real peers behind it.
+    const accepting = new Promise<void>((resolve, reject) => {
       let missing = size - 1 - rank;
-      while (missing > 0) {
-        const conn = await listener.accept();
-        opened.push(conn);
-        family.onAccept?.(conn);
-        const from = family.describe(conn);
+      if (missing === 0) return resolve();
+      const admit = async (conn: Deno.Conn, from: string) => {
         try {
           const hs = await withTimeout(
             authenticateAsServer(conn, token, rank, from, maxFrame),
@@ -100,16 +115,31 @@ export async function joinMesh(
           if (hs.peerRank <= rank || hs.peerRank >= size || links[hs.peerRank]) {
             throw new Error(`it claimed rank ${hs.peerRank}, which is not expected here`);
           }
+          handshaking.delete(conn);
           links[hs.peerRank] = { conn, reader: hs.reader };
-          missing--;
+          if (--missing === 0) resolve();
         } catch (e) {
+          handshaking.delete(conn);
+          dropped++;
           log(`rank ${rank}: dropped a connection from ${from}: ${(e as Error).message}`);
           try {
             conn.close();
           } catch { /* closed */ }
         }
-      }
-    })();
+      };
+      (async () => {
+        try {
+          while (missing > 0) {
+            const conn = await listener.accept();
+            handshaking.add(conn);
+            family.onAccept?.(conn);
+            admit(conn, family.describe(conn));
+          }
+        } catch (e) {
+          if (missing > 0) reject(e);
+        }
+      })();
+    });
 
     const dialing = Array.from({ length: rank }, async (_, peer) => {
       const peerAddress = await store.get(`${ns}/addr/${peer}`);
@@ -119,12 +149,24 @@ export async function joinMesh(
           conn = await family.dial(peerAddress);
           break;
         } catch (e) {
-          if (attempt > 50) throw e;
+          if (attempt > 50) {
+            throw new PeerError(
+              peer,
+              `Could not connect to rank ${peer} at ${peerAddress}: ${(e as Error).message}`,
+              { cause: e },
+            );
+          }
           await sleep(20);
         }
       }
       opened.push(conn);
-      const hs = await authenticateAsClient(conn, token, rank, `rank ${peer}`, maxFrame);
+      const hs = await authenticateAsClient(
+        conn,
+        token,
+        rank,
+        `rank ${peer} (at ${peerAddress})`,
+        maxFrame,
+      );
       if (hs.peerRank !== peer) {
         throw new PeerError(
           peer,
@@ -142,17 +184,21 @@ export async function joinMesh(
       } to connect`,
     );
   } catch (e) {
-    for (const c of opened) {
+    for (const c of [...opened, ...handshaking, ...links.map((l) => l?.conn)]) {
       try {
-        c.close();
+        c?.close();
       } catch { /* closed */ }
     }
+    cleanup?.();
     if (e instanceof TimeoutError) {
       const missing = links.map((l, p) => (l || p === rank ? -1 : p)).filter((p) => p >= 0);
+      const hint = dropped
+        ? ` (${dropped} connection(s) were dropped for failing the handshake: is BLSBENCH_TOKEN the same on every rank?)`
+        : "";
       throw new TimeoutError(
         `Rank ${rank} timed out after ${timeoutMs} ms: rank(s) ${
           missing.join(", ")
-        } did not connect`,
+        } did not connect${hint}`,
       );
     }
     throw e;
@@ -162,5 +208,11 @@ export async function joinMesh(
       listener.close();
     } catch { /* closed */ }
   }
-  return new StreamTransport(family.kind, rank, links, cleanup);
+  // Strangers still in their handshake are of no use now.
+  for (const c of handshaking) {
+    try {
+      c.close();
+    } catch { /* closed */ }
+  }
+  return new StreamTransport(family.kind, rank, links, cleanup, { tagWindow: options.tagWindow });
 }

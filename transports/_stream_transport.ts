@@ -6,9 +6,9 @@
  * @module
  */
 
-import { encodeFrame, FrameKind, type FrameReader, writeAll } from "./_framing.ts";
+import { encodeFrame, FrameKind, type FrameReader, NO_SOURCE, writeAll } from "./_framing.ts";
 import { Mailbox } from "./_mailbox.ts";
-import { PeerError } from "./errors.ts";
+import { PeerError, ProtocolError } from "./errors.ts";
 import {
   checkPeerAndTag,
   type Transport,
@@ -46,18 +46,20 @@ export class StreamTransport implements Transport {
    * @param rank This rank.
    * @param links One link per peer (undefined at this rank's own index).
    * @param onClose Called once after close (e.g. to remove a socket file).
+   * @param options The tag window (see `Mailbox`).
    */
   constructor(
     kind: TransportKind,
     rank: number,
     links: (PeerLink | undefined)[],
     onClose?: () => void,
+    options: { tagWindow?: number } = {},
   ) {
     this.kind = kind;
     this.rank = rank;
     this.size = links.length;
     this.#links = links;
-    this.#mailbox = new Mailbox(this.size);
+    this.#mailbox = new Mailbox(this.size, options.tagWindow);
     this.#writeTail = links.map(() => Promise.resolve());
     this.#sendFailure = new Array(this.size).fill(undefined);
     this.#onClose = onClose;
@@ -68,6 +70,20 @@ export class StreamTransport implements Transport {
 
   async #readLoop(peer: number, link: PeerLink): Promise<void> {
     let failure: Error;
+    link.reader.from = `rank ${peer}`;
+    // Checked on every header, before its payload is read: the connection is
+    // authenticated as `peer`, so every frame must say it comes from `peer`, and
+    // a data frame must fall within the tag window.
+    link.reader.check = (h) => {
+      if (h.source !== peer) {
+        const who = h.source === NO_SOURCE ? "no rank" : `rank ${h.source}`;
+        throw new ProtocolError(`the connection of rank ${peer} carried a frame from ${who}`);
+      }
+      if (h.kind === FrameKind.Data) {
+        const why = this.#mailbox.admits(peer, h.tag);
+        if (why) throw new ProtocolError(`rank ${peer} sent a frame whose ${why}`);
+      }
+    };
     try {
       for (;;) {
         const frame = await link.reader.next();
@@ -94,11 +110,25 @@ export class StreamTransport implements Transport {
         }
       }
     } catch (e) {
-      failure = this.#closing
-        ? new PeerError(peer, `Transport closed`)
-        : new PeerError(peer, `Connection to rank ${peer} failed: ${(e as Error).message}`, {
+      if (this.#closing) failure = new PeerError(peer, `Transport closed`);
+      else if (e instanceof ProtocolError) {
+        failure = new PeerError(peer, `Protocol error from rank ${peer}: ${e.message}`, {
           cause: e,
         });
+        // Nothing more from this connection can be trusted: drop it, so the
+        // peer learns of it too.
+        try {
+          link.conn.close();
+        } catch { /* already closed */ }
+      } else {
+        failure = new PeerError(
+          peer,
+          `Connection to rank ${peer} failed: ${(e as Error).message}`,
+          {
+            cause: e,
+          },
+        );
+      }
     }
     this.#sendFailure[peer] ??= failure;
     this.#mailbox.fail(peer, failure);
@@ -112,7 +142,7 @@ export class StreamTransport implements Transport {
     }
     const failure = this.#sendFailure[peer];
     if (failure) return Promise.reject(failure);
-    const frame = encodeFrame(FrameKind.Data, tag, data);
+    const frame = encodeFrame(FrameKind.Data, tag, data, this.rank);
     this.#bytesSent += data.byteLength;
     return this.#enqueue(peer, frame);
   }
@@ -158,11 +188,11 @@ export class StreamTransport implements Transport {
    */
   async abort(reason: string): Promise<void> {
     const body = new TextEncoder().encode(reason.slice(0, 1000));
-    await this.#shutdown(encodeFrame(FrameKind.Abort, 0, body));
+    await this.#shutdown(encodeFrame(FrameKind.Abort, 0, body, this.rank));
   }
 
   async close(): Promise<void> {
-    await this.#shutdown(encodeFrame(FrameKind.Close, 0, new Uint8Array()));
+    await this.#shutdown(encodeFrame(FrameKind.Close, 0, new Uint8Array(), this.rank));
   }
 
   async #shutdown(goodbye: Uint8Array): Promise<void> {

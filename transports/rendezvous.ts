@@ -51,6 +51,24 @@ interface StoreRequest {
   value?: string;
 }
 
+function parseRequest(payload: Uint8Array, from: string): StoreRequest {
+  let req: unknown;
+  try {
+    req = JSON.parse(new TextDecoder().decode(payload));
+  } catch {
+    throw new ProtocolError(`Bad request from ${from}: not JSON`);
+  }
+  const r = req as Partial<StoreRequest>;
+  if (
+    typeof r !== "object" || r === null || typeof r.id !== "number" ||
+    (r.op !== "set" && r.op !== "get") || typeof r.key !== "string" ||
+    (r.value !== undefined && typeof r.value !== "string")
+  ) {
+    throw new ProtocolError(`Bad request from ${from}`);
+  }
+  return r as StoreRequest;
+}
+
 /**
  * Starts a rendezvous store.
  *
@@ -113,7 +131,7 @@ export function startRendezvousStore(options: StoreOptions): Promise<RendezvousS
         if (frame.kind !== FrameKind.StoreRequest) {
           throw new ProtocolError(`Bad request from ${from}`);
         }
-        const req = JSON.parse(new TextDecoder().decode(frame.payload)) as StoreRequest;
+        const req = parseRequest(frame.payload, from);
         if (req.op === "set" && typeof req.value === "string") {
           values.set(req.key, req.value);
           for (const w of waiters.get(req.key) ?? []) w(req.value);
