@@ -19,6 +19,7 @@ import {
   writeResults,
 } from "./results.ts";
 import { runAlltoallvConfiguration } from "./workload_alltoallv.ts";
+import { runDlrmConfiguration } from "./workload_dlrm.ts";
 
 /** Who this rank is and how to reach the others. */
 export interface RankSetup {
@@ -47,6 +48,7 @@ export type ConfigurationRunner = (
 
 /** Extra workloads registered by other modules (the DLRM workload). */
 export const workloadRunners = new Map<string, ConfigurationRunner>([
+  ["dlrm", runDlrmConfiguration],
   [
     "alltoallv",
     (comm, conf, config) =>

@@ -10,6 +10,7 @@ import type { BenchConfig } from "../bench/config.ts";
 import { checkDelaySpec, formatDelaySpec, parseDelaySpec } from "../bench/delay.ts";
 import { checkImbalanceSpec, formatImbalanceSpec, parseImbalanceSpec } from "../bench/imbalance.ts";
 import { launchLocal } from "../bench/launcher.ts";
+import { addDlrmOptions, type DlrmFlags, dlrmSettingsFromFlags } from "../bench/workload_dlrm.ts";
 import { runRank } from "../bench/rank.ts";
 import { osuTable, type SummaryRow, summaryTable } from "../bench/results.ts";
 import {
@@ -118,7 +119,7 @@ export function benchCommand(): Command {
     .option("--world-size <n>", "number of ranks (with --launcher none)", intOption(1))
     .option("--figure <id>", "tag the summary rows with a figure id (used by `figures`)")
     .option("--debug", "print stack traces on errors");
-  for (const ext of benchExtensions) ext.options(cmd as unknown as Command);
+  addDlrmOptions(cmd as unknown as Command, true);
   cmd.action(async (opts) => {
     await runBench(opts as unknown as BenchFlags, cmd.args);
   });
@@ -155,31 +156,6 @@ export interface BenchFlags {
   [extra: string]: unknown;
 }
 
-/** A workload that adds its own flags and settings to `bench` (DLRM). */
-export interface BenchExtension {
-  /** Adds the flags. */
-  options(cmd: Command): void;
-  /** Validates flags and returns the settings stored in `config.extra`. */
-  settings(flags: BenchFlags, config: BenchConfig): Promise<Record<string, unknown>>;
-  /** The workload it serves. */
-  workload: string;
-}
-
-/** Workload extensions registered before the command is built. */
-export const benchExtensions: BenchExtension[] = [];
-
-/** Default workload when `--workload` is not given. */
-export let defaultWorkload: "alltoallv" | "dlrm" = "alltoallv";
-
-/**
- * Sets the default workload (the DLRM module makes itself the default).
- *
- * @param kind The workload.
- */
-export function setDefaultWorkload(kind: "alltoallv" | "dlrm"): void {
-  defaultWorkload = kind;
-}
-
 /**
  * Turns flags into a config, checking everything that depends on several flags.
  *
@@ -187,8 +163,8 @@ export function setDefaultWorkload(kind: "alltoallv" | "dlrm"): void {
  * @returns The config.
  * @throws UsageError naming the flag.
  */
-export async function configFromFlags(flags: BenchFlags): Promise<BenchConfig> {
-  const workload = flags.workload ?? defaultWorkload;
+export function configFromFlags(flags: BenchFlags): Promise<BenchConfig> {
+  const workload = flags.workload ?? "dlrm";
   const identity = rankFromEnvironment();
   const ranks = flags.worldSize ?? identity?.size ?? flags.ranks;
   const delay = flags.delay ?? { kind: "none" as const };
@@ -234,12 +210,27 @@ export async function configFromFlags(flags: BenchFlags): Promise<BenchConfig> {
   };
   if (config.repeat < 1) throw new UsageError("Option '--repeat' must be at least 1");
   if (typeof flags.figure === "string") config.extra.figure = flags.figure;
-  for (const ext of benchExtensions) {
-    if (ext.workload === workload) {
-      config.extra = { ...config.extra, ...(await ext.settings(flags, config)) };
+  if (workload === "dlrm") {
+    const dlrm = dlrmSettingsFromFlags(flags as DlrmFlags, config.out, config.strict);
+    config.extra = { ...config.extra, dlrm, dataset: dlrm.dataset, batchSize: dlrm.batchSize };
+  } else {
+    const dlrmOnly = [
+      "data",
+      "weights",
+      "batchSize",
+      "dataset",
+      "pooling",
+      "skew",
+      "rows",
+      "model",
+    ];
+    const given = dlrmOnly.find((k) => flags[k] !== undefined);
+    if (given) {
+      const flag = given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+      throw new UsageError(`Option '--${flag}' applies to '--workload dlrm' only`);
     }
   }
-  return config;
+  return Promise.resolve(config);
 }
 
 function printResults(config: BenchConfig, rows: SummaryRow[]): void {
