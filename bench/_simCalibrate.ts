@@ -55,8 +55,6 @@ export interface MeasuredRun {
   imbalance: string;
   /** Measured iterations per configuration. */
   iters: number;
-  /** Warmup iterations before them. */
-  warmup: number;
   /** Its seed. */
   seed: number;
   /** The rows of its `summary.csv` that carry a throughput. */
@@ -217,7 +215,6 @@ export async function readMeasuredRun(dir: string): Promise<MeasuredRun> {
     delayMode: typeof c.delayMode === "string" ? c.delayMode : "",
     imbalance: typeof c.imbalance === "string" && c.imbalance !== "" ? c.imbalance : "none",
     iters,
-    warmup: wholeNumber(c.warmup, "config.warmup", runPath, 0),
     seed: wholeNumber(c.seed, "config.seed", runPath, 1),
     rows,
   };
@@ -227,7 +224,8 @@ export async function readMeasuredRun(dir: string): Promise<MeasuredRun> {
  * Fits the exchange cost from the run's lag-0 rows. A lag-0 iteration costs
  * the largest delay of that iteration plus c in the model, so each row gives
  * c = 1 / iters_per_s minus the mean largest delay, the delays being those the
- * run drew (same seed, same iterations after the warmup); for an undelayed row
+ * run drew (same seed; measured iteration t draws iteration t, as in `bench`,
+ * whose warmup runs undelayed); for an undelayed row
  * that is simply the time per iteration. Then the rows with lag > 0 split that
  * cost into per-call overhead and overlapping exchange (`overheadFraction`).
  *
@@ -240,7 +238,7 @@ export async function readMeasuredRun(dir: string): Promise<MeasuredRun> {
  * };
  * const run = {
  *   dir: "r", transport: "tcp", ranks: 2, lags: [0], delay: "none", delayMode: "",
- *   imbalance: "none", iters: 10, warmup: 0, seed: 1, rows: [row],
+ *   imbalance: "none", iters: 10, seed: 1, rows: [row],
  * };
  * if (calibrate(run).cost.latencyUs !== 1000) throw new Error("expected 1 ms per exchange");
  * ```
@@ -261,7 +259,6 @@ export function calibrate(run: MeasuredRun): Calibration {
       delay,
       seed: run.seed,
       commUs: 0,
-      warmup: run.warmup,
     }).perIterUs;
     samples.push({
       bytes: bytesPerExchange(row.sizeBytes, row.ranks),
@@ -300,7 +297,6 @@ function fitOverheadFraction(run: MeasuredRun, cost: ExchangeCost): number {
         seed: run.seed,
         commUs: exchangeUs * (1 - fraction),
         overheadUs: exchangeUs * fraction,
-        warmup: run.warmup,
       }).itersPerS;
       error += Math.log(predicted / row.itersPerS) ** 2;
     }

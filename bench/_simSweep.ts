@@ -25,8 +25,6 @@ export interface Scenario {
   delayMode: string;
   /** Measured iterations. */
   iters: number;
-  /** Warmup iterations (shift the delay draws). */
-  warmup: number;
   /** Seed of the delay draws. */
   seed: number;
   /** Lags, 0 included. */
@@ -47,8 +45,6 @@ export interface SweepFlags {
   delays?: DelaySpec[];
   /** Iterations. */
   iters?: number;
-  /** Warmup iterations. */
-  warmup?: number;
   /** Seed. */
   seed?: number;
   /** Exchange cost in microseconds. */
@@ -61,7 +57,6 @@ export interface SweepFlags {
 export const SWEEP_DEFAULTS = {
   lags: [0, 1, 2, 4],
   iters: 1000,
-  warmup: 0,
   seed: 1,
   commUs: 100,
   overheadUs: 0,
@@ -107,7 +102,6 @@ export function planSweep(
           delay,
           delayMode: "",
           iters: flags.iters ?? SWEEP_DEFAULTS.iters,
-          warmup: flags.warmup ?? SWEEP_DEFAULTS.warmup,
           seed: flags.seed ?? SWEEP_DEFAULTS.seed,
           lags: withSync(flags.lags ?? SWEEP_DEFAULTS.lags),
           commUs: flags.commUs ?? SWEEP_DEFAULTS.commUs,
@@ -139,7 +133,6 @@ export function planSweep(
         delay,
         delayMode: row.delayMode,
         iters: flags.iters ?? row.iters,
-        warmup: flags.warmup ?? run.warmup,
         seed: flags.seed ?? run.seed,
       });
     }
@@ -250,7 +243,6 @@ export function simulateSweep(
       seed: scenario.seed,
       commUs: scenario.commUs,
       overheadUs: scenario.overheadUs,
-      warmup: scenario.warmup,
     });
     const sync = results.find((result) => result.lag === 0)!;
     for (const result of results) {

@@ -44,13 +44,6 @@ export interface SimulationOptions {
   commUs: number;
   /** The per-call overhead o, paid on each rank's own timeline, in microseconds (default 0). */
   overheadUs?: number;
-  /**
-   * Warmup iterations run before the measured ones (default 0). They use the
-   * delay draws of iterations 0..warmup-1 and are drained before the measured
-   * phase starts, so the measured iterations draw iterations warmup..warmup+iters-1
-   * and start with every rank aligned at time 0.
-   */
-  warmup?: number;
 }
 
 /** What a simulated (or replayed) run costs. */
@@ -171,14 +164,11 @@ function runModel(
   });
 }
 
-function drawnDelays(
-  delay: DelaySpec,
-  seed: number,
-  ranks: number,
-  firstIter: number,
-): DelaySource {
+// As in `bench`: warmup iterations run undelayed and are drained before the
+// measured phase, whose iteration t (from 0) draws the delay of iteration t.
+function drawnDelays(delay: DelaySpec, seed: number, ranks: number): DelaySource {
   return (iter, out) => {
-    for (let p = 0; p < ranks; p++) out[p] = drawDelayUs(delay, seed, p, firstIter + iter);
+    for (let p = 0; p < ranks; p++) out[p] = drawDelayUs(delay, seed, p, iter);
   };
 }
 
@@ -223,12 +213,8 @@ export function simulateLags(
   options: Omit<SimulationOptions, "lag"> & { lags: readonly number[] },
 ): SimulationResult[] {
   const { ranks, iters, lags, delay, seed, commUs } = options;
-  const warmup = options.warmup ?? 0;
-  if (!Number.isSafeInteger(warmup) || warmup < 0) {
-    throw new RangeError(`Warmup must be a whole number >= 0, got ${warmup}`);
-  }
   const overheadUs = options.overheadUs ?? 0;
-  return runModel(ranks, iters, lags, commUs, overheadUs, drawnDelays(delay, seed, ranks, warmup));
+  return runModel(ranks, iters, lags, commUs, overheadUs, drawnDelays(delay, seed, ranks));
 }
 
 /**

@@ -89,7 +89,6 @@ export function simulateCommand(): Command {
       "measured iterations [default: 1000, or the calibrated run's]",
       intOption(1),
     )
-    .option("--warmup <n>", "warmup iterations (shift the delay draws) [default: 0]", intOption(0))
     .option(
       "--seed <s>",
       "seed of the delay draws [default: 1, or the calibrated run's]",
@@ -117,7 +116,6 @@ export function simulateCommand(): Command {
         lags: options.lag,
         delays: options.delay,
         iters: options.iters,
-        warmup: options.warmup,
         seed: options.seed,
         commUs: options.commUs,
         overheadUs: options.overheadUs,
@@ -162,7 +160,6 @@ export function simulateCommand(): Command {
             delayMode: scenarios[0]?.delayMode ?? "",
             imbalance: scenarios[0]?.imbalance ?? "none",
             iters: scenarios[0]?.iters,
-            warmup: scenarios[0]?.warmup,
             seed: scenarios[0]?.seed,
             commUs: [...new Set(scenarios.map((s) => s.commUs))],
             overheadUs: [...new Set(scenarios.map((s) => s.overheadUs))],

@@ -67,7 +67,6 @@ async function writeMeasuredDir(
       seed: 42,
       commUs,
       overheadUs: options.overheadUs ?? 0,
-      warmup: 10,
     });
     const measured = results.map((result) => result.itersPerS * (options.distort?.[index++] ?? 1));
     results.forEach((result, i) => {

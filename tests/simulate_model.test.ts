@@ -118,16 +118,15 @@ Deno.test("no delays: lag k pipelines k+1 exchanges", () => {
   }
 });
 
-Deno.test("simulateRun draws the delays a measured run draws, after the warmup", () => {
+Deno.test("simulateRun draws the delays a measured run draws", () => {
   const delay = parseDelaySpec("exp:2ms");
   const ranks = 5;
   const iters = 20;
-  const warmup = 3;
   for (const lag of [0, 2]) {
-    const simulated = simulateRun({ ranks, lag, iters, delay, seed: 11, commUs: 50, warmup });
+    const simulated = simulateRun({ ranks, lag, iters, delay, seed: 11, commUs: 50 });
     const drawn = new Float64Array(ranks * iters);
     for (let p = 0; p < ranks; p++) {
-      for (let t = 0; t < iters; t++) drawn[p * iters + t] = drawDelayUs(delay, 11, p, warmup + t);
+      for (let t = 0; t < iters; t++) drawn[p * iters + t] = drawDelayUs(delay, 11, p, t);
     }
     close(idealItersPerSecond(drawn, ranks, iters, lag, 50), simulated.itersPerS, "replay");
   }
