@@ -1,11 +1,40 @@
 /**
- * The `predict` command.
+ * The `predict` command: distributed inference over real data, writing one row
+ * per input row, in input order, as `row,probability`.
  *
  * @module
  */
 
-import { Command } from "@commander-js/extra-typings";
-import { RunError } from "../util/errors.ts";
+import { Command, Option } from "@commander-js/extra-typings";
+import { openComm } from "../bench/comm.ts";
+import { prepareDlrm } from "../bench/dlrm_setup.ts";
+import { launchLocal } from "../bench/launcher.ts";
+import { addDlrmOptions, type DlrmFlags, dlrmSettingsFromFlags } from "../bench/workload_dlrm.ts";
+import { mergePredictions, runInference } from "../dlrm/distributed.ts";
+import {
+  masterFromEnvironment,
+  parseAddress,
+  rankFromEnvironment,
+} from "../transports/environment.ts";
+import { startRendezvousStore } from "../transports/rendezvous.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
+import { UsageError } from "../util/errors.ts";
+import { intOption, numberOption, specOption } from "./_common.ts";
+
+interface PredictFlags extends DlrmFlags {
+  out: string;
+  ranks: number;
+  lag: number;
+  transport: "tcp" | "unix" | "mpi";
+  progress: "thread" | "inline";
+  timeout: number;
+  strict: boolean;
+  launcher?: "local" | "none";
+  bind?: string;
+  master?: { hostname: string; port: number };
+  rank?: number;
+  worldSize?: number;
+}
 
 /**
  * Builds the `predict` command.
@@ -13,10 +42,114 @@ import { RunError } from "../util/errors.ts";
  * @returns The command.
  */
 export function predictCommand(): Command {
-  return new Command("predict")
-    .description("predict (not built yet)")
-    .allowUnknownOption()
-    .action(() => {
-      throw new RunError("The predict command is not built yet");
-    }) as unknown as Command;
+  const cmd = new Command("predict")
+    .description(
+      "Distributed DLRM inference over a data file; writes row,probability in input order",
+    )
+    .requiredOption("--out <preds.csv>", "where to write the predictions")
+    .option("--ranks <n>", "number of ranks", intOption(1), 1)
+    .option("--lag <k>", "BLS lag bound", intOption(0), 0)
+    .addOption(
+      new Option("--transport <kind>", "transport").choices(["tcp", "unix", "mpi"] as const)
+        .default("tcp" as const),
+    )
+    .addOption(
+      new Option("--progress <mode>", "progress engine").choices(["thread", "inline"] as const)
+        .default("inline" as const),
+    )
+    .option("--timeout <seconds>", "per-exchange and rendezvous timeout", numberOption(), 120)
+    .option("--strict", "fail on malformed input lines", false)
+    .addOption(
+      new Option("--launcher <kind>", "local: spawn ranks here; none: this process is one rank")
+        .choices(["local", "none"] as const),
+    )
+    .option("--bind <addr>", "address this rank listens on")
+    .option("--master <host:port>", "rendezvous address", specOption(parseAddress))
+    .option("--rank <n>", "this rank (with --launcher none)", intOption(0))
+    .option("--world-size <n>", "number of ranks (with --launcher none)", intOption(1))
+    .option("--debug", "print stack traces on errors");
+  addDlrmOptions(cmd as unknown as Command, false);
+  cmd.action(async (opts) => {
+    await runPredict(opts as unknown as PredictFlags);
+  });
+  return cmd as unknown as Command;
+}
+
+function encodeParts(rows: Int32Array, probabilities: Float32Array): Uint8Array {
+  const out = new Uint8Array(4 + rows.byteLength + probabilities.byteLength);
+  new DataView(out.buffer).setUint32(0, rows.length, true);
+  out.set(new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength), 4);
+  out.set(
+    new Uint8Array(probabilities.buffer, probabilities.byteOffset, probabilities.byteLength),
+    4 + rows.byteLength,
+  );
+  return out;
+}
+
+function decodeParts(bytes: Uint8Array): { rows: Int32Array; probabilities: Float32Array } {
+  const copy = bytes.slice();
+  const n = new DataView(copy.buffer).getUint32(0, true);
+  return {
+    rows: new Int32Array(copy.buffer, 4, n),
+    probabilities: new Float32Array(copy.buffer, 4 + 4 * n, n),
+  };
+}
+
+async function runPredict(flags: PredictFlags): Promise<void> {
+  if (!flags.weights) throw new UsageError("Option '--weights' is required");
+  if (!flags.data) throw new UsageError("Option '--data' is required");
+  const settings = dlrmSettingsFromFlags({ ...flags, dataset: undefined }, flags.out, flags.strict);
+  const identity = rankFromEnvironment();
+  const size = flags.worldSize ?? identity?.size ?? flags.ranks;
+  const launcher = flags.launcher ??
+    (identity || flags.rank !== undefined || size === 1 ? "none" : "local");
+  const command = ["predict", ...Deno.args.slice(Deno.args.indexOf("predict") + 1)];
+  if (launcher === "local") {
+    await launchLocal({ ranks: size, args: [...command, "--ranks", String(size)] });
+    return;
+  }
+  const rank = flags.rank ?? identity?.rank ?? 0;
+  if (rank >= size) throw new UsageError(`Rank ${rank} is out of range 0..${size - 1}`);
+  const master = flags.master ?? masterFromEnvironment() ?? { hostname: "127.0.0.1", port: 0 };
+  const token = Deno.env.get("BLSBENCH_TOKEN") ?? "single-rank";
+  const hostStore = size > 1 && rank === 0 && flags.transport !== "mpi" &&
+    Deno.env.get("BLSBENCH_STORE_EXTERNAL") !== "1";
+  const store = hostStore ? await startRendezvousStore({ token, ...master }) : undefined;
+  try {
+    const { dataset, model, shards } = await prepareDlrm(settings, 1, rank, size);
+    const comm = await openComm({
+      kind: flags.transport,
+      progress: flags.progress,
+      rank,
+      size,
+      token,
+      master,
+      bind: flags.bind,
+      timeoutMs: flags.timeout * 1000,
+      exchangeTimeoutMs: flags.timeout * 1000,
+    });
+    try {
+      const batches = Math.ceil(dataset.rows / settings.batchSize);
+      const result = await runInference(comm.alltoallv(flags.lag, batches), model, dataset, {
+        batchSize: settings.batchSize,
+        shards,
+      });
+      const parts = await comm.gather(encodeParts(result.rows, result.probabilities));
+      if (rank === 0) {
+        const probabilities = mergePredictions(parts.map(decodeParts), dataset.rows);
+        const lines = ["row,probability"];
+        for (let i = 0; i < probabilities.length; i++) lines.push(`${i},${probabilities[i]}`);
+        await writeFileAtomic(flags.out, lines.join("\n") + "\n");
+        const skipped = dataset.skipped ? `; ${dataset.skipped} malformed lines skipped` : "";
+        console.error(`wrote ${probabilities.length} predictions to ${flags.out}${skipped}`);
+      }
+      await comm.barrier();
+      await comm.close();
+    } catch (e) {
+      await comm.abort(`Rank ${rank} failed: ${(e as Error).message}`).catch(() => {});
+      throw e;
+    }
+  } finally {
+    await store?.close();
+  }
 }
