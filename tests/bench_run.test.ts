@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+
+async function bench(...args: string[]) {
+  const out = await Deno.makeTempDir({ prefix: "blsbench-run-" });
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, "bench", "--out", out, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const text = (f: string) => Deno.readTextFile(`${out}/${f}`);
+  return {
+    code: r.code,
+    stdout: new TextDecoder().decode(r.stdout),
+    stderr: new TextDecoder().decode(r.stderr),
+    out,
+    text,
+    async rows() {
+      const [header, ...lines] = (await text("summary.csv")).trim().split("\n");
+      const cols = header.split(",");
+      return lines.map((l) => Object.fromEntries(l.split(",").map((v, i) => [cols[i], v])));
+    },
+  };
+}
+
+Deno.test("bench alltoallv over TCP, 2 ranks, validated: the three result files and the osu table", async () => {
+  const r = await bench(
+    "--workload",
+    "alltoallv",
+    "--transport",
+    "tcp",
+    "--ranks",
+    "2",
+    "--validate",
+    "--sizes",
+    "8:1024",
+    "--lag",
+    "0,2",
+    "--iters",
+    "30",
+    "--warmup",
+    "3",
+    "--format",
+    "csv,osu",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const rows = await r.rows();
+  assert.equal(rows.length, 8 * 2); // 8..1024 is 8 sizes, two lags
+  for (const row of rows) {
+    assert.equal(row.validated, "true");
+    assert.ok(Number(row.iters_per_s) > 0);
+    assert.equal(row.transport, "tcp");
+  }
+  assert.ok(rows.filter((x) => x.lag === "0").every((x) => x.speedup_vs_sync === "1"));
+  const iterations = (await r.text("iterations.csv")).trim().split("\n");
+  assert.equal(iterations.length, 1 + 16 * 2 * 30); // header + configs x ranks x iters
+  assert.match(
+    iterations[0],
+    /rank,iter,post_us,done_us,blocked_us,delay_us,bytes_sent,bytes_received$/,
+  );
+  const run = JSON.parse(await r.text("run.json"));
+  assert.equal(run.status, "completed");
+  assert.equal(run.config.ranks, 2);
+  assert.match(
+    r.stdout,
+    /# Size\s+Avg Latency\(us\)\s+Min Latency\(us\)\s+Max Latency\(us\)\s+Iterations/,
+  );
+});
+
+Deno.test("bench alltoallv with delays over Unix sockets records delays and the ideal", async () => {
+  const r = await bench(
+    "--workload",
+    "alltoallv",
+    "--transport",
+    "unix",
+    "--ranks",
+    "3",
+    "--sizes",
+    "256:256",
+    "--lag",
+    "2",
+    "--iters",
+    "25",
+    "--warmup",
+    "2",
+    "--delay",
+    "exp:1ms",
+    "--imbalance",
+    "random:0.5",
+    "--progress",
+    "inline",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const rows = await r.rows();
+  assert.deepEqual(rows.map((x) => x.lag), ["0", "2"]);
+  for (const row of rows) assert.ok(Number(row.ideal_iters_per_s) > 0, "ideal filled in");
+  const delays = (await r.text("iterations.csv")).trim().split("\n").slice(1).map((l) =>
+    Number(l.split(",")[13])
+  );
+  assert.ok(delays.some((d) => d > 0), "delays recorded");
+});
+
+Deno.test("bench dlrm on synthetic skewed data, 2 ranks: samples/s for every lag", async () => {
+  const r = await bench(
+    "--workload",
+    "dlrm",
+    "--dataset",
+    "synthetic",
+    "--model",
+    "tiny",
+    "--rows",
+    "600",
+    "--batch-size",
+    "64",
+    "--pooling",
+    "2",
+    "--skew",
+    "tables:1:4",
+    "--ranks",
+    "2",
+    "--lag",
+    "0,1",
+    "--iters",
+    "8",
+    "--warmup",
+    "1",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const rows = await r.rows();
+  assert.equal(rows.length, 2);
+  for (const row of rows) {
+    assert.equal(row.workload, "dlrm");
+    assert.ok(Number(row.samples_per_s) > 0);
+    assert.equal(row.size_bytes, "");
+  }
+  assert.match(r.stdout, /BLS/);
+});
+
+Deno.test("bench dlrm on generated Ali-CCP data", async () => {
+  const r = await bench(
+    "--workload",
+    "dlrm",
+    "--dataset",
+    "ali-ccp",
+    "--rows",
+    "400",
+    "--batch-size",
+    "128",
+    "--ranks",
+    "2",
+    "--lag",
+    "1",
+    "--iters",
+    "4",
+    "--warmup",
+    "0",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const rows = await r.rows();
+  assert.equal(rows[0].dataset, "ali-ccp");
+});
