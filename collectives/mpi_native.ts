@@ -62,6 +62,8 @@ export interface MpiNativeAlltoallv extends Alltoallv {
 }
 
 const INT_MAX = 0x7fff_ffff;
+const EMPTY = new Uint8Array(0);
+const NO_BLOCKS: Uint8Array[] = [];
 
 /** One iteration's MPI state; kept alive until its requests complete. */
 class Round {
@@ -79,11 +81,12 @@ class Round {
   iter = -1;
   state: "counts" | "data" | "done" = "done";
   sendBase = 0n;
+  sendBaseNumber = -1; // sendBase as a Number, to skip BigInt() when unchanged
   sent: Uint8Array[] = []; // keeps the caller's blocks alive while MPI reads them
   pack: Uint8Array<ArrayBuffer> = new Uint8Array(0);
   recvBuffer: Uint8Array<ArrayBuffer> = new Uint8Array(0);
   recvAddress = 0n;
-  readonly addresses: bigint[];
+  readonly addresses: number[];
   local: Uint8Array = new Uint8Array(0);
 
   constructor(size: number) {
@@ -100,7 +103,7 @@ class Round {
     this.recvDisplsAddress = this.pinned.at(3 * bytes);
     this.countsRequest = this.pinned.at(4 * bytes);
     this.dataRequest = this.pinned.at(4 * bytes + 8);
-    this.addresses = new Array(size).fill(0n);
+    this.addresses = new Array(size).fill(0);
   }
 }
 
@@ -119,7 +122,7 @@ class MpiNativeImpl implements MpiNativeAlltoallv {
   #reuse: boolean;
   // Base addresses of the ArrayBuffers blocks come from: Deno.UnsafePointer.of
   // costs ~0.3 us, a lookup far less, and benchmarks post the same buffers.
-  #bases = new WeakMap<ArrayBufferLike, bigint>();
+  #bases = new WeakMap<ArrayBufferLike, number>();
 
   constructor(session: MpiSession, lag: number, reuse: boolean) {
     this.session = session;
@@ -225,8 +228,10 @@ class MpiNativeImpl implements MpiNativeAlltoallv {
     const { size, rank } = this;
     round.local = blocks[rank];
     round.sent = blocks;
-    let low = 0n;
-    let high = 0n;
+    // Addresses as Numbers (user-space addresses are below 2^47, so exact):
+    // BigInt arithmetic allocates, and this runs for every block.
+    let low = Infinity;
+    let high = 0;
     let total = 0;
     const addresses = round.addresses;
     for (let q = 0; q < size; q++) {
@@ -237,19 +242,21 @@ class MpiNativeImpl implements MpiNativeAlltoallv {
       if (length === 0) continue;
       const address = this.#addressOf(blocks[q]);
       addresses[q] = address;
-      if (low === 0n || address < low) low = address;
-      const end = address + BigInt(length);
-      if (end > high) high = end;
+      if (address < low) low = address;
+      if (address + length > high) high = address + length;
     }
     if (total === 0) {
       round.sendDispls.fill(0);
       round.sendBase = 0n;
-    } else if (high - low <= BigInt(INT_MAX)) {
+    } else if (high - low <= INT_MAX) {
       // Zero copy: displacements relative to the lowest block.
       for (let q = 0; q < size; q++) {
-        round.sendDispls[q] = round.sendCounts[q] === 0 ? 0 : Number(addresses[q] - low);
+        round.sendDispls[q] = round.sendCounts[q] === 0 ? 0 : addresses[q] - low;
       }
-      round.sendBase = low;
+      if (low !== round.sendBaseNumber) {
+        round.sendBaseNumber = low;
+        round.sendBase = BigInt(low);
+      }
     } else {
       if (total > INT_MAX) throw new RangeError(`Outgoing blocks exceed 2 GiB in total`);
       if (round.pack.byteLength < total) round.pack = new Uint8Array(total);
@@ -260,17 +267,19 @@ class MpiNativeImpl implements MpiNativeAlltoallv {
         offset += round.sendCounts[q];
       }
       round.sendBase = addressOf(round.pack);
+      round.sendBaseNumber = -1;
     }
   }
 
-  #addressOf(view: Uint8Array): bigint {
+  /** A view's address as a Number, from a per-ArrayBuffer cache. */
+  #addressOf(view: Uint8Array): number {
     const buffer = view.buffer;
     let base = this.#bases.get(buffer);
     if (base === undefined) {
-      base = addressOf(view) - BigInt(view.byteOffset);
+      base = Number(addressOf(view)) - view.byteOffset;
       this.#bases.set(buffer, base);
     }
-    return base + BigInt(view.byteOffset);
+    return base + view.byteOffset;
   }
 
   #prepareRecv(round: Round): void {
@@ -349,15 +358,15 @@ class MpiNativeImpl implements MpiNativeAlltoallv {
     for (let q = 0; q < this.size; q++) {
       blocks[q] = q === this.rank
         ? round.local
-        : round.recvBuffer.subarray(round.recvDispls[q], round.recvDispls[q] + round.recvCounts[q]);
+        : new Uint8Array(round.recvBuffer.buffer, round.recvDispls[q], round.recvCounts[q]);
     }
     // No readyAtMs: blocks are ready when the call returns, and performance.now()
     // costs ~0.3 us here (as much as a small MPI_Alltoallv) per iteration.
     const result = { iter: round.iter, blocks };
     round.state = "done";
-    round.sent = [];
-    round.local = new Uint8Array(0);
-    if (!this.#reuse) round.recvBuffer = new Uint8Array(0);
+    round.sent = NO_BLOCKS;
+    round.local = EMPTY;
+    if (!this.#reuse) round.recvBuffer = EMPTY;
     this.#free.push(round);
     return result;
   }
