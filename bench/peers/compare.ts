@@ -7,7 +7,10 @@
  * largest over ranks within a launch).
  *
  *   deno run -A bench/peers/compare.ts [--family openmpi] [--ranks 2] [--repeat 5]
- *     [--iters 1000] [--warmup 100] [--sizes 8,1024,65536,1048576]
+ *     [--iters 5000] [--warmup 2000] [--sizes 8,1024,65536,1048576]
+ *
+ * The warm-up is long because V8 takes a few thousand calls to compile the
+ * loop with fast FFI calls; the C program needs none but gets the same.
  *
  * Prints a Markdown table.
  *
