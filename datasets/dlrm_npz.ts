@@ -322,7 +322,7 @@ async function assembleNpz(path: string, members: Member[], compress: boolean): 
           for (;;) {
             const n = await file.read(block);
             if (n === null) break;
-            entry.push(block.slice(0, n), false);
+            entry.push(block.subarray(0, n), false); // drained below before the next read
             await drain();
           }
         } finally {
