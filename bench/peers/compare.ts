@@ -52,8 +52,8 @@ const flags: Record<string, string> = {
   family: "openmpi",
   ranks: "2",
   repeat: "5",
-  iters: "1000",
-  warmup: "100",
+  iters: "5000",
+  warmup: "2000",
   sizes: "8,1024,65536,1048576",
 };
 for (let i = 0; i < Deno.args.length; i += 2) {
