@@ -9,12 +9,33 @@
 import type { Alltoallv } from "../collectives/alltoallv.ts";
 import { BlsAlltoallv } from "../collectives/bls.ts";
 import { ProgressEngine } from "../collectives/progress.ts";
-import { alltoallvOnce, SyncAlltoallv } from "../collectives/sync.ts";
+import { SyncAlltoallv } from "../collectives/sync.ts";
+import { withTimeout } from "../transports/_deadline.ts";
+import { TimeoutError } from "../transports/errors.ts";
 import { type OpenOptions, openTransport } from "../transports/open.ts";
 import type { Transport, TransportKind } from "../transports/transport.ts";
 
 /** Tags at and above this are for control exchanges, below for collectives. */
 const CONTROL_TAG_BASE = 0xf000_0000;
+
+/** Where a rank is in its exchanges, for messages that say where a run failed. */
+export interface CommPosition {
+  /** Which collective, counted from 1 since the last `resetPosition()`. */
+  collective: number;
+  /** The iterations it was created for. */
+  iterations: number;
+  /** Exchanges started on it: the iteration in progress is `started - 1`. */
+  started: number;
+  /** Whether it is in its final drain. */
+  draining: boolean;
+  /** Whether its drain finished (every iteration is done). */
+  done?: boolean;
+  /** The control exchange in progress (`barrier`, `gather`), if any. */
+  control?: string;
+}
+
+/** Called before each exchange (a place to inject faults in tests). */
+export type ExchangeHook = (collective: number, iteration: number) => void | Promise<void>;
 
 /** How a rank talks to the others. */
 export interface Comm {
@@ -39,6 +60,12 @@ export interface Comm {
   close(): Promise<void>;
   /** Tells the peers this rank failed, then closes. */
   abort(reason: string): Promise<void>;
+  /** Where this rank is: the current collective and iteration, or a control exchange. */
+  position(): CommPosition | undefined;
+  /** Starts counting collectives again from 1 (at each configuration). */
+  resetPosition(): void;
+  /** Run before every exchange of every collective; unset by default. */
+  onExchange?: ExchangeHook;
 }
 
 /** Options of `openComm`. */
@@ -111,28 +138,108 @@ export async function openComm(options: CommOptions): Promise<Comm> {
     abortAll = (reason) => t.abort ? t.abort(reason) : t.close();
   }
   const { rank, size } = transport;
-  return {
+  let collectives = 0;
+  let current: CommPosition | undefined;
+  let control: string | undefined;
+
+  // Control exchanges wait no longer than the collectives do, and name the
+  // ranks that did not answer.
+  const controlExchange = async (
+    what: string,
+    sends: number[],
+    recvs: number[],
+    tag: number,
+    data: Uint8Array,
+  ): Promise<Uint8Array[]> => {
+    control = what;
+    const missing = new Set(recvs);
+    const got: Uint8Array[] = new Array(size);
+    const work = Promise.all([
+      ...sends.map((p) => transport.send(p, tag, data)),
+      ...recvs.map((p) =>
+        transport.recv(p, tag).then((b) => {
+          got[p] = b;
+          missing.delete(p);
+        })
+      ),
+    ]);
+    try {
+      await withTimeout(work, timeoutMs ?? Infinity, "");
+    } catch (e) {
+      if (e instanceof TimeoutError) {
+        throw new TimeoutError(
+          `Rank ${rank} timed out after ${timeoutMs} ms in a ${what} waiting for rank(s) ${
+            [...missing].join(", ")
+          }`,
+        );
+      }
+      throw e;
+    } finally {
+      control = undefined;
+    }
+    return got;
+  };
+  const others = Array.from({ length: size }, (_, p) => p).filter((p) => p !== rank);
+
+  const comm: Comm = {
     transport,
     rank,
     size,
-    alltoallv: (lag, iterations) => make(lag, reserve(iterations)),
+    alltoallv: (lag, iterations) => {
+      const inner = make(lag, reserve(iterations));
+      const pos: CommPosition = {
+        collective: ++collectives,
+        iterations,
+        started: 0,
+        draining: false,
+      };
+      current = pos;
+      return {
+        rank: inner.rank,
+        size: inner.size,
+        lag: inner.lag,
+        buffered: inner.buffered?.bind(inner),
+        async exchange(blocks) {
+          current = pos;
+          pos.started++;
+          await comm.onExchange?.(pos.collective, pos.started - 1);
+          return await inner.exchange(blocks);
+        },
+        async drain() {
+          current = pos;
+          pos.draining = true;
+          const out = await inner.drain();
+          pos.done = true;
+          return out;
+        },
+      };
+    },
     async barrier() {
-      const empty = new Array(size).fill(new Uint8Array(0));
-      await alltoallvOnce(transport, nextControl++, empty);
+      await controlExchange("barrier", others, others, nextControl++, new Uint8Array(0));
     },
     async gather(data) {
       const tag = nextControl++;
       if (rank !== 0) {
-        await transport.send(0, tag, data);
+        await controlExchange("gather to rank 0", [0], [], tag, data);
         return [];
       }
-      const out: Uint8Array[] = [data];
-      for (let p = 1; p < size; p++) out.push(await transport.recv(p, tag));
-      return out;
+      const got = await controlExchange("gather", [], others, tag, data);
+      got[0] = data;
+      return got;
     },
     close: closeAll,
     abort: abortAll,
+    position: () => (control ? { ...(current ?? emptyPosition()), control } : current),
+    resetPosition() {
+      collectives = 0;
+      current = undefined;
+    },
   };
+  return comm;
+}
+
+function emptyPosition(): CommPosition {
+  return { collective: 0, iterations: 0, started: 0, draining: false };
 }
 
 /**

@@ -38,6 +38,8 @@ export interface RankExit {
   signal: Deno.Signal | null;
   /** Its last stderr lines. */
   lastLines: string[];
+  /** Whether the launcher stopped it (after another rank failed, or on a signal). */
+  stoppedByLauncher?: boolean;
 }
 
 const CLI_PATH = new URL("../cli.ts", import.meta.url);
@@ -90,12 +92,14 @@ export async function launchLocal(options: LaunchOptions): Promise<RankExit[]> {
   const children: Deno.ChildProcess[] = [];
   const lastLines: string[][] = [];
   const exits: (RankExit | undefined)[] = new Array(options.ranks).fill(undefined);
+  const stopped = new Set<number>();
   let stopping = false;
 
   const killAll = async () => {
     stopping = true;
     for (const [i, c] of children.entries()) {
       if (!exits[i]) {
+        stopped.add(i);
         try {
           c.kill("SIGTERM");
         } catch { /* gone */ }
@@ -144,6 +148,8 @@ export async function launchLocal(options: LaunchOptions): Promise<RankExit[]> {
           MASTER_PORT: String(store.address.port),
           BLSBENCH_TOKEN: token,
           BLSBENCH_STORE_EXTERNAL: "1",
+          // Lets a rank notice that its launcher died and end too.
+          BLSBENCH_LAUNCHER_PID: String(Deno.pid),
         },
         stdin: "null",
         stdout: rank === 0 && options.forwardStdout !== false ? "inherit" : "null",
@@ -164,7 +170,13 @@ export async function launchLocal(options: LaunchOptions): Promise<RankExit[]> {
     let firstFailure: Promise<void> | undefined;
     await Promise.all(children.map(async (child, rank) => {
       const status = await child.status;
-      exits[rank] = { rank, code: status.code, signal: status.signal, lastLines: lastLines[rank] };
+      exits[rank] = {
+        rank,
+        code: status.code,
+        signal: status.signal,
+        lastLines: lastLines[rank],
+        stoppedByLauncher: stopped.has(rank),
+      };
       if (!status.success && !stopping) {
         // Give the other ranks a moment to report what they saw, then stop them.
         firstFailure ??= new Promise<void>((r) => setTimeout(r, 300)).then(killAll);
@@ -190,24 +202,87 @@ export async function launchLocal(options: LaunchOptions): Promise<RankExit[]> {
   throw new RunError(describeFailure(failed));
 }
 
+/** The last `error:` line of a rank, without the prefix. */
+function errorLine(e: RankExit): string | undefined {
+  const line = [...e.lastLines].reverse().find((l) => l.startsWith("error:"));
+  return line?.replace(/^error:\s*/, "");
+}
+
+/** The rank an error line blames: the last other rank it names (the root of the chain). */
+function blamed(e: RankExit): number | undefined {
+  const line = errorLine(e);
+  if (!line) return undefined;
+  let found: number | undefined;
+  for (const m of line.matchAll(/\brank(?:\(s\))? (\d+(?:, \d+)*)/gi)) {
+    for (const r of m[1].split(", ").map(Number)) if (r !== e.rank) found = r;
+  }
+  return found;
+}
+
+/** "in configuration N (...) at iteration I of T" from an error line, if there. */
+function positionIn(line: string | undefined): string | undefined {
+  return line ? /\b(in configuration \d+ \([^)]*\)[^:]*)/.exec(line)?.[1] : undefined;
+}
+
 /**
  * Picks the rank that failed first for the error message: one killed by a
- * signal or that crashed beats one that only reported a peer's failure.
+ * signal the launcher did not send, else one that failed on its own (its error
+ * names no other rank, or it left no error line), else the rank the others
+ * blame (a rank that hung and did not answer), and says where the run was.
+ *
+ * @example A rank killed mid-run, as its peer saw it
+ * ```ts
+ * import { describeFailure } from "./launcher.ts";
+ * const line = describeFailure([
+ *   { rank: 0, code: 1, signal: null, lastLines: [
+ *     "error: Rank 0 failed in configuration 2 (lag 2, 64 B) at iteration 7 of 50: Rank 1 closed the connection unexpectedly (it may have died)",
+ *   ] },
+ *   { rank: 1, code: 137, signal: "SIGKILL", lastLines: [] },
+ * ]);
+ * if (!line.startsWith("Rank 1 was killed by SIGKILL in configuration 2")) throw new Error(line);
+ * ```
  *
  * @param failed The failed ranks.
- * @returns One line naming the rank and what it said.
+ * @returns One line naming the rank, how it ended, and where the run was.
  */
 export function describeFailure(failed: RankExit[]): string {
-  const reportsPeer = (e: RankExit) =>
-    /Rank \d+ (closed|failed)|rank\(s\)/.test(e.lastLines.join("\n"));
-  const culprit = failed.find((e) => e.signal && e.signal !== "SIGTERM") ??
-    failed.find((e) => !reportsPeer(e)) ?? failed[0];
-  const errLine = [...culprit.lastLines].reverse().find((l) => l.startsWith("error:"));
-  const how = culprit.signal
-    ? `was killed by ${culprit.signal}`
-    : `exited with code ${culprit.code}`;
+  const own = (e: RankExit) => !e.stoppedByLauncher;
+  const votes = new Map<number, number>();
+  for (const e of failed) {
+    const b = blamed(e);
+    if (b !== undefined) votes.set(b, (votes.get(b) ?? 0) + 1);
+  }
+  const mostBlamed = [...votes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+  // A time-out that names no rank (the synchronous collective's) blames whoever
+  // stayed silent: the rank that never reported anything and had to be stopped.
+  const timedOut = (e: RankExit) => /timed out/.test(errorLine(e) ?? "");
+  const silent = failed.some(timedOut)
+    ? failed.find((e) => e.stoppedByLauncher && !errorLine(e))
+    : undefined;
+  const culprit = failed.find((e) => own(e) && e.signal) ??
+    failed.find((e) => own(e) && blamed(e) === undefined && !timedOut(e)) ??
+    failed.find((e) => e.rank === mostBlamed) ?? silent ?? failed[0];
+  const line = errorLine(culprit);
+  // Where: from the culprit itself, else from a rank that blames it.
+  const witness = failed.find((e) =>
+    e !== culprit && (blamed(e) === culprit.rank || (culprit === silent && timedOut(e))) &&
+    positionIn(errorLine(e))
+  );
+  const where = positionIn(line) ?? positionIn(witness && errorLine(witness)) ??
+    (failed.some((e) => positionIn(errorLine(e)))
+      ? undefined
+      : "while the ranks were joining the run");
+  let how: string;
+  if (culprit.signal && own(culprit)) how = `was killed by ${culprit.signal}`;
+  else if (culprit.stoppedByLauncher) how = "did not answer (it was stopped by the launcher)";
+  else how = `exited with code ${culprit.code}`;
+  const said = line
+    ? ` (${line})`
+    : witness
+    ? ` (as rank ${witness.rank} saw it: ${errorLine(witness)!.replace(/^.*?: /, "")})`
+    : "";
   const others = failed.filter((e) => e !== culprit).map((e) => e.rank);
-  return `Rank ${culprit.rank} ${how}${errLine ? ` (${errLine.replace(/^error:\s*/, "")})` : ""}${
+  return `Rank ${culprit.rank} ${how}${where && !positionIn(line) ? ` ${where}` : ""}${said}${
     others.length ? `; rank(s) ${others.join(", ")} stopped after it` : ""
   }`;
 }

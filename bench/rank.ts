@@ -3,13 +3,19 @@
  * configuration's measurements to rank 0, which writes the results after each
  * configuration (so finished ones survive a failure later on).
  *
+ * When anything fails, the rank tells its peers (naming itself, the
+ * configuration and the iteration), and rank 0 records `status: failed` in
+ * `run.json`; on SIGINT or SIGTERM rank 0 records `status: interrupted` and the
+ * rank exits 130 or 143. A rank started by the local launcher also ends when
+ * the launcher is gone, so no rank outlives its run.
+ *
  * @module
  */
 
 import { startRendezvousStore } from "../transports/rendezvous.ts";
 import type { Address } from "../transports/rendezvous.ts";
 import { RunError } from "../util/errors.ts";
-import { type Comm, openComm } from "./comm.ts";
+import { type Comm, type CommPosition, openComm } from "./comm.ts";
 import { type BenchConfig, type Configuration, expandSweep } from "./config.ts";
 import { decodeRecord, encodeRecord, type RankRecord } from "./records.ts";
 import {
@@ -60,6 +66,102 @@ export const workloadRunners = new Map<string, ConfigurationRunner>([
   ],
 ]);
 
+/**
+ * A fault to inject, from `BLSBENCH_FAULT` (`RANK:WHERE:ACTION`), for testing
+ * how a run fails. WHERE is `join` (before the rendezvous), `config=N` (before
+ * configuration N starts, counted from 1) or `config=N,iter=I` (before timed
+ * iteration I of configuration N); ACTION is `kill` (SIGKILL), `abort`
+ * (SIGABRT, as an out-of-memory abort), `exit` (exit 3 at once, as a crash in
+ * native code), `throw` (an error in the rank) or `stop` (SIGSTOP, a hang).
+ */
+export interface Fault {
+  /** The rank that fails. */
+  rank: number;
+  /** Where: `join`, or a configuration (from 1) and optionally a timed iteration. */
+  at: "join" | { config: number; iter?: number };
+  /** How it fails. */
+  action: "kill" | "abort" | "exit" | "throw" | "stop";
+}
+
+/**
+ * Parses a `BLSBENCH_FAULT` value.
+ *
+ * @example Kill rank 1 before iteration 5 of configuration 2
+ * ```ts
+ * import { parseFault } from "./rank.ts";
+ * const f = parseFault("1:config=2,iter=5:kill");
+ * if (f?.rank !== 1 || f.action !== "kill") throw new Error("bad");
+ * ```
+ *
+ * @param text The value (undefined or empty: no fault).
+ * @returns The fault, or undefined.
+ * @throws RunError when the value is malformed.
+ */
+export function parseFault(text: string | undefined): Fault | undefined {
+  if (!text) return undefined;
+  const m = /^(\d+):(join|config=(\d+)(?:,iter=(\d+))?):(kill|abort|exit|throw|stop)$/.exec(
+    text.trim(),
+  );
+  if (!m) {
+    throw new RunError(
+      `Bad BLSBENCH_FAULT '${text}': expected RANK:join|config=N[,iter=I]:kill|abort|exit|throw|stop`,
+    );
+  }
+  const at = m[2] === "join"
+    ? "join" as const
+    : { config: Number(m[3]), iter: m[4] === undefined ? undefined : Number(m[4]) };
+  return { rank: Number(m[1]), at, action: m[5] as Fault["action"] };
+}
+
+function strike(fault: Fault): void {
+  switch (fault.action) {
+    case "kill":
+      Deno.kill(Deno.pid, "SIGKILL");
+      break;
+    case "abort":
+      Deno.kill(Deno.pid, "SIGABRT");
+      break;
+    case "stop":
+      Deno.kill(Deno.pid, "SIGSTOP");
+      return;
+    case "exit":
+      Deno.exit(3);
+      break;
+    case "throw":
+      throw new Error("Injected fault (BLSBENCH_FAULT)");
+  }
+}
+
+/**
+ * Says where in a configuration a rank is, for error messages.
+ *
+ * @example An iteration of the timed loop
+ * ```ts
+ * import { describePosition } from "./rank.ts";
+ * const where = describePosition({ warmup: 10 }, {
+ *   collective: 2, iterations: 100, started: 58, draining: false,
+ * });
+ * if (where !== " at iteration 57 of 100") throw new Error(where);
+ * ```
+ *
+ * @param conf The configuration (its warm-up count tells warm-up from timed).
+ * @param pos The communication position, if any exchange started.
+ * @returns A phrase starting with a space, or "" when there is nothing to say.
+ */
+export function describePosition(
+  conf: Pick<Configuration, "warmup">,
+  pos: CommPosition | undefined,
+): string {
+  if (!pos) return "";
+  if (pos.control) return ` in the ${pos.control}`;
+  const warm = conf.warmup > 0 && pos.collective === 1;
+  const label = warm ? "warm-up iteration" : "iteration";
+  if (pos.done) return ` after its last ${label} (${pos.iterations - 1})`;
+  if (pos.draining) return ` while draining after ${label} ${pos.iterations - 1}`;
+  if (pos.started === 0) return ` before ${label} 0`;
+  return ` at ${label} ${pos.started - 1} of ${pos.iterations}`;
+}
+
 /** Describes a configuration for messages and progress lines. */
 export function describeConfiguration(conf: Configuration): string {
   const parts = [`lag ${conf.lag}`];
@@ -90,6 +192,8 @@ export async function runRank(
   setup: RankSetup,
   log: (line: string) => void = (l) => console.error(l),
 ): Promise<RankOutcome> {
+  const fault = parseFault(Deno.env.get("BLSBENCH_FAULT"));
+  const myFault = fault?.rank === setup.rank ? fault : undefined;
   const store = setup.hostStore
     ? await startRendezvousStore({
       token: setup.token,
@@ -100,6 +204,8 @@ export async function runRank(
   const runner = workloadRunners.get(config.workload);
   if (!runner) throw new RunError(`The ${config.workload} workload is not available`);
   const timeoutMs = config.timeoutS * 1000;
+  const stopWatch = watchLauncher(setup.rank);
+  if (myFault?.at === "join") strike(myFault);
   let comm: Comm;
   try {
     comm = await openComm({
@@ -113,13 +219,17 @@ export async function runRank(
       mpi: config.mpi,
       timeoutMs,
       exchangeTimeoutMs: timeoutMs,
-      collective: config.collective,
     });
   } catch (e) {
+    stopWatch();
+    const rejected = store?.rejected
+      ? `; the rendezvous store dropped ${store.rejected} connection(s) that failed the handshake (is BLSBENCH_TOKEN the same on every rank?)`
+      : "";
     await store?.close();
-    throw new RunError(`Rank ${setup.rank} could not join the run: ${(e as Error).message}`, {
-      cause: e,
-    });
+    throw new RunError(
+      `Rank ${setup.rank} could not join the run: ${(e as Error).message}${rejected}`,
+      { cause: e },
+    );
   }
   const info: RunInfo = {
     command: setup.command,
@@ -130,24 +240,65 @@ export async function runRank(
   let rows: SummaryRow[] = [];
   const sweep = expandSweep(config);
   let current: Configuration | undefined;
-  const onSignal = () => {
-    if (setup.rank === 0 && results.length) {
-      info.status = "interrupted";
-      info.endedAt = new Date().toISOString();
-      writeResults(config.out, config, info, results).finally(() => Deno.exit(143));
-    } else Deno.exit(143);
+  let finished = false;
+  let failing = false;
+  const where = () => {
+    if (finished) return " in the final barrier after the last configuration";
+    if (!current) return "";
+    return ` in configuration ${current.index + 1} (${describeConfiguration(current)})${
+      describePosition(current, comm.position())
+    }`;
   };
-  try {
-    Deno.addSignalListener("SIGTERM", onSignal);
-  } catch { /* not supported here */ }
+  if (myFault && myFault.at !== "join" && myFault.at.iter !== undefined) {
+    const { config: n, iter } = myFault.at;
+    comm.onExchange = (collective, iteration) => {
+      const timed = current && (current.warmup > 0 ? collective === 2 : collective === 1);
+      if (current?.index === n - 1 && timed && iteration === iter) strike(myFault);
+    };
+  }
+
+  // Results are written one at a time, so an interruption's write comes last.
+  let lastWrite: Promise<unknown> = Promise.resolve();
+  const write = () => {
+    lastWrite = lastWrite.then(() => writeResults(config.out, config, info, results));
+    return lastWrite as Promise<SummaryRow[]>;
+  };
+  let interrupted: Promise<never> | undefined;
+  const onSignal = (signal: "SIGINT" | "SIGTERM") => () => {
+    // A rank already failing is reporting why; the launcher's SIGTERM after a
+    // failure must not turn `failed` into `interrupted`.
+    if (interrupted || failing) return;
+    const code = signal === "SIGINT" ? 130 : 143;
+    console.error(`error: Rank ${setup.rank} was stopped by ${signal}${where()}`);
+    interrupted = (async () => {
+      if (setup.rank === 0) {
+        info.status = "interrupted";
+        info.error = `Stopped by ${signal}${where()}`;
+        info.endedAt = new Date().toISOString();
+        await write().catch(() => {});
+      }
+      await comm.abort(`Rank ${setup.rank} was stopped by ${signal}`).catch(() => {});
+      Deno.exit(code);
+    })();
+  };
+  const signals = [["SIGINT", onSignal("SIGINT")], ["SIGTERM", onSignal("SIGTERM")]] as const;
+  for (const [sig, handler] of signals) {
+    try {
+      Deno.addSignalListener(sig, handler);
+    } catch { /* not supported here */ }
+  }
   try {
     for (const conf of sweep) {
       current = conf;
+      comm.resetPosition();
+      if (myFault && myFault.at !== "join" && myFault.at.iter === undefined) {
+        if (myFault.at.config === conf.index + 1) strike(myFault);
+      }
       const record = await runner(comm, conf, config);
       const gathered = await comm.gather(encodeRecord(record));
-      if (setup.rank === 0) {
+      if (setup.rank === 0 && !interrupted) {
         results.push({ conf, records: gathered.map(decodeRecord) });
-        rows = await writeResults(config.out, config, info, results);
+        rows = await write();
         const last = rows.at(-1);
         if (!conf.calibration && last) {
           log(
@@ -158,31 +309,55 @@ export async function runRank(
         }
       }
     }
+    finished = true;
     await comm.barrier();
-    if (setup.rank === 0) {
+    if (setup.rank === 0 && !interrupted) {
       info.status = "completed";
       info.endedAt = new Date().toISOString();
-      rows = await writeResults(config.out, config, info, results);
+      rows = await write();
     }
     await comm.close();
     return { rows };
   } catch (e) {
-    const where = current
-      ? ` in configuration ${current.index + 1} (${describeConfiguration(current)})`
-      : "";
-    const message = `Rank ${setup.rank} failed${where}: ${(e as Error).message}`;
+    // A signal's handler writes the results and ends the process.
+    if (interrupted) await interrupted;
+    failing = true;
+    const message = `Rank ${setup.rank} failed${where()}: ${(e as Error).message}`;
     await comm.abort(message).catch(() => {});
-    if (setup.rank === 0 && results.length) {
+    if (setup.rank === 0) {
       info.status = "failed";
       info.error = message;
       info.endedAt = new Date().toISOString();
-      await writeResults(config.out, config, info, results).catch(() => {});
+      await write().catch(() => {});
     }
     throw new RunError(message, { cause: e });
   } finally {
-    try {
-      Deno.removeSignalListener("SIGTERM", onSignal);
-    } catch { /* not supported */ }
+    stopWatch();
+    for (const [sig, handler] of signals) {
+      try {
+        Deno.removeSignalListener(sig, handler);
+      } catch { /* not supported */ }
+    }
     await store?.close();
   }
+}
+
+/**
+ * Ends this rank when the local launcher that started it is gone (its parent
+ * process changed), so no rank outlives a launcher killed with SIGKILL.
+ *
+ * @param rank This rank, for the message.
+ * @returns A function that stops watching.
+ */
+function watchLauncher(rank: number): () => void {
+  const launcher = Number(Deno.env.get("BLSBENCH_LAUNCHER_PID"));
+  if (!Number.isInteger(launcher) || launcher <= 0 || Deno.ppid !== launcher) return () => {};
+  const timer = setInterval(() => {
+    if (Deno.ppid !== launcher) {
+      console.error(`error: Rank ${rank} stopped: its launcher (pid ${launcher}) is gone`);
+      Deno.exit(1);
+    }
+  }, 500);
+  Deno.unrefTimer(timer);
+  return () => clearInterval(timer);
 }
