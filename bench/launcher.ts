@@ -58,6 +58,16 @@ export function newToken(): string {
     .join("");
 }
 
+/** Whether a process is stopped (SIGSTOP, a debugger); Linux only, else false. */
+function isStopped(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return /\) [Tt] /.test(stat);
+  } catch {
+    return false;
+  }
+}
+
 async function pump(
   stream: ReadableStream<Uint8Array>,
   onLine: (line: string) => void,
@@ -101,7 +111,8 @@ export async function launchLocal(options: LaunchOptions): Promise<RankExit[]> {
       if (!exits[i]) {
         stopped.add(i);
         try {
-          c.kill("SIGTERM");
+          // A stopped process cannot act on SIGTERM: do not wait for it.
+          c.kill(isStopped(c.pid) ? "SIGKILL" : "SIGTERM");
         } catch { /* gone */ }
       }
     }

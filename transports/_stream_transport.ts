@@ -120,6 +120,18 @@ export class StreamTransport implements Transport {
         try {
           link.conn.close();
         } catch { /* already closed */ }
+      } else if (
+        e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
+        e instanceof Deno.errors.UnexpectedEof
+      ) {
+        // What a peer that died with unsent or unread data leaves behind.
+        failure = new PeerError(
+          peer,
+          `Rank ${peer} closed the connection unexpectedly (it may have died): ${
+            (e as Error).message
+          }`,
+          { cause: e },
+        );
       } else {
         failure = new PeerError(
           peer,
