@@ -12,6 +12,7 @@ import {
   sigmoid,
 } from "../dlrm/kernels.ts";
 import { randomStream } from "../util/random.ts";
+import { DlrmModel } from "../dlrm/model.ts";
 
 const ts = loadKernels({ backend: "typescript" });
 const blas = openblasOrUndefined();
@@ -222,5 +223,52 @@ Deno.test("dot interaction: pairs ordered for i in range(F) for j in range(i), d
       },
     ),
     { numRuns: 40 },
+  );
+});
+
+Deno.test("without FFI permission the TypeScript kernels take over, said once on stderr", async () => {
+  const kernels = new URL("../dlrm/kernels.ts", import.meta.url).href;
+  const script =
+    `import { loadKernels } from "${kernels}"; console.log(loadKernels().backend, loadKernels().backend);`;
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/fallback.ts`;
+  await Deno.writeTextFile(file, script);
+  // Only read permission: no FFI, so dlopen is refused.
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-config", "--allow-read", file],
+    env: { NO_COLOR: "1" },
+  }).output().finally(() => Deno.remove(dir, { recursive: true }));
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.ok(out.success, stderr);
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), "typescript typescript");
+  assert.equal(stderr.match(/^note: OpenBLAS not available/gm)?.length, 1, stderr);
+});
+
+Deno.test("a model asked for a table it does not hold says so", () => {
+  const weights = {
+    config: { bottomLayers: [1, 1], topLayers: [2, 1], embeddingDim: 1, tableSizes: [1] },
+    embeddings: [undefined],
+    bottom: [{
+      inFeatures: 1,
+      outFeatures: 1,
+      weight: new Float32Array(1),
+      bias: new Float32Array(1),
+    }],
+    top: [{
+      inFeatures: 2,
+      outFeatures: 1,
+      weight: new Float32Array(2),
+      bias: new Float32Array(1),
+    }],
+  };
+  const data = {
+    rows: 1,
+    dense: new Float32Array(1),
+    denseNames: ["I1"],
+    sparse: [{ name: "C1", offsets: new Int32Array([0, 1]), indices: new Int32Array(1) }],
+  };
+  assert.throws(
+    () => new DlrmModel(weights, ts).forward(data, 0, 1),
+    /Table 0 is not held by this process/,
   );
 });
