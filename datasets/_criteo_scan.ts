@@ -182,56 +182,73 @@ const HEX_RANGE = 6;
  * @returns OK or an outcome code (see above).
  */
 function parseLine(buf: Uint8Array, start: number, end: number, scratch: Scratch): number {
+  // The byte at `end` is \r or \n (see LineReader): the digit loops stop there by themselves.
   const { dense, denseEmpty, values, catEmpty } = scratch;
   let p = start;
   // label: empty is 0, as every empty field
   let label = 0;
-  if (p < end && buf[p] !== TAB) {
-    const c = buf[p];
-    if ((c !== 48 && c !== 49) || (p + 1 < end && buf[p + 1] !== TAB)) return BAD_LABEL;
+  const c = buf[p];
+  if (c !== TAB) {
+    if (p === end) return BAD_FIELD_COUNT;
+    if ((c !== 48 && c !== 49) || (buf[p + 1] !== TAB && p + 1 !== end)) return BAD_LABEL;
     label = c - DIGIT_0;
     p++;
   }
   scratch.label = label;
-  if (p >= end) return BAD_FIELD_COUNT;
+  if (p === end) return BAD_FIELD_COUNT;
   p++;
   for (let j = 0; j < DENSE_COUNT; j++) {
     const fieldStart = p;
-    let negative = false;
-    if (p < end && buf[p] === MINUS) {
-      negative = true;
-      p++;
-    }
+    const negative = buf[p] === MINUS;
+    if (negative) p++;
     let v = 0;
-    let c = 0;
-    while (p < end && (c = buf[p]) !== TAB) {
-      const d = c - DIGIT_0;
-      if (d < 0 || d > 9) return BAD_INTEGER | ((j + 1) << 4);
+    let d = 0;
+    while ((d = buf[p] - DIGIT_0) >= 0 && d <= 9) {
       v = v * 10 + d;
       p++;
     }
+    if (p !== end && buf[p] !== TAB) return BAD_INTEGER | ((j + 1) << 4);
     if (negative && p === fieldStart + 1) return BAD_INTEGER | ((j + 1) << 4);
     if (v > INT32_MAX) return INTEGER_RANGE | ((j + 1) << 4);
     dense[j] = negative ? -v : v;
     denseEmpty[j] = p === fieldStart ? 1 : 0;
-    if (p >= end) return BAD_FIELD_COUNT;
+    if (p === end) return BAD_FIELD_COUNT;
     p++;
   }
   for (let j = 0; j < SPARSE_COUNT; j++) {
     const fieldStart = p;
     let v = 0;
-    let c = 0;
-    while (p < end && (c = buf[p]) !== TAB) {
-      const d = HEX_VALUE[c];
-      if (d < 0) return BAD_HEX | ((j + 14) << 4);
-      v = v * 16 + d;
-      p++;
+    const q = p + 8;
+    if (q <= end && (q === end || buf[q] === TAB)) {
+      // The usual field, 8 hex digits: no loop; any non-hex byte makes the OR negative.
+      const h0 = HEX_VALUE[buf[p]];
+      const h1 = HEX_VALUE[buf[p + 1]];
+      const h2 = HEX_VALUE[buf[p + 2]];
+      const h3 = HEX_VALUE[buf[p + 3]];
+      const h4 = HEX_VALUE[buf[p + 4]];
+      const h5 = HEX_VALUE[buf[p + 5]];
+      const h6 = HEX_VALUE[buf[p + 6]];
+      const h7 = HEX_VALUE[buf[p + 7]];
+      if ((h0 | h1 | h2 | h3 | h4 | h5 | h6 | h7) >= 0) {
+        v = ((h0 << 28) | (h1 << 24) | (h2 << 20) | (h3 << 16) | (h4 << 12) | (h5 << 8) |
+          (h6 << 4) | h7) >>> 0;
+        p = q;
+      }
     }
+    if (p === fieldStart) {
+      // Other lengths, or a field the fast path did not take: digit by digit.
+      let d = 0;
+      while ((d = HEX_VALUE[buf[p]]) >= 0) {
+        v = v * 16 + d;
+        p++;
+      }
+    }
+    if (p !== end && buf[p] !== TAB) return BAD_HEX | ((j + 14) << 4);
     if (v > 0xffffffff) return HEX_RANGE | ((j + 14) << 4);
     values[j] = v;
     catEmpty[j] = p === fieldStart ? 1 : 0;
     if (j < SPARSE_COUNT - 1) {
-      if (p >= end) return BAD_FIELD_COUNT;
+      if (p === end) return BAD_FIELD_COUNT;
       p++;
     }
   }

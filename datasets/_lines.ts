@@ -15,7 +15,9 @@ const CARRIAGE_RETURN = 13;
  *
  * Use: `while (reader.nextLine()) {...}` then `await reader.fill()` until it
  * returns false. Line `lineNumber` is `buffer[lineStart..lineEnd)`, without the
- * `\n` or `\r\n`; the buffer is only valid until the next `fill()`.
+ * `\n` or `\r\n`; the buffer is only valid until the next `fill()`. The byte at
+ * `lineEnd` is always `\r` or `\n` (a `\n` is placed after a last line that has
+ * none), so parsers may scan until a byte that ends a field without bound checks.
  */
 export class LineReader {
   /** The bytes; valid from `lineStart` to `lineEnd` for the current line. */
@@ -33,7 +35,8 @@ export class LineReader {
   #eof = false;
 
   private constructor(readonly path: string, readonly file: Deno.FsFile, chunkSize: number) {
-    this.buffer = new Uint8Array(chunkSize);
+    // One spare byte for the sentinel after an unterminated last line.
+    this.buffer = new Uint8Array(chunkSize + 1);
   }
 
   /**
@@ -94,15 +97,16 @@ export class LineReader {
     if (this.#pos > 0) this.buffer.copyWithin(0, this.#pos, this.#have);
     this.#pos = 0;
     this.#have = rest;
-    if (rest === this.buffer.length) {
+    if (rest === this.buffer.length - 1) {
       // One line longer than the buffer: grow it.
-      const bigger = new Uint8Array(this.buffer.length * 2);
+      const bigger = new Uint8Array((this.buffer.length - 1) * 2 + 1);
       bigger.set(this.buffer);
       this.buffer = bigger;
     }
-    const n = await this.file.read(this.buffer.subarray(this.#have));
+    const n = await this.file.read(this.buffer.subarray(this.#have, this.buffer.length - 1));
     if (n === null) {
       this.#eof = true;
+      this.buffer[this.#have] = NEWLINE; // the sentinel
       this.file.close();
     } else {
       this.#have += n;

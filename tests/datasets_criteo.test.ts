@@ -281,6 +281,98 @@ Deno.test("criteo: the scanner matches a plain reference of DLRM's rules, whole 
   }
 });
 
+/** Whether a line is valid under DLRM's format, written the plain way. */
+function referenceValid(text: string): boolean {
+  const f = text.split("\t");
+  if (f.length !== 40) return false;
+  if (!["", "0", "1"].includes(f[0])) return false;
+  for (const x of f.slice(1, 14)) {
+    if (x !== "" && (!/^-?\d+$/.test(x) || Math.abs(Number(x)) > 2147483647)) return false;
+  }
+  for (const x of f.slice(14)) {
+    if (x !== "" && (!/^[0-9a-fA-F]+$/.test(x) || parseInt(x, 16) > 0xffffffff)) return false;
+  }
+  return true;
+}
+
+Deno.test("criteo: valid and malformed lines are told apart as a plain reference does (property)", async () => {
+  const dir = await Deno.makeTempDir();
+  // Mostly valid lines (hex fields of every length around 8, signed integers, empty
+  // fields), some with one field replaced by a bad piece or a field added or removed.
+  const denseField = fc.oneof(
+    fc.constant(""),
+    fc.integer({ min: -9, max: 2147483647 }).map(String),
+  );
+  const hexField = fc.oneof(fc.constant(""), fc.stringMatching(/^[0-9a-fA-F]{1,9}$/));
+  const badField = fc.constantFrom(
+    "-",
+    "1.5",
+    "x",
+    "2147483648",
+    "99999999999",
+    "0xab",
+    "abcdefgh",
+    "abcdefg",
+    "1ffffffff",
+    "0000000001",
+    " 1",
+    "2",
+  );
+  const lineArb = fc
+    .tuple(
+      fc.constantFrom("0", "1", ""),
+      fc.array(denseField, { minLength: 13, maxLength: 13 }),
+      fc.array(hexField, { minLength: 26, maxLength: 26 }),
+      fc.option(fc.tuple(fc.nat(39), fc.oneof(badField, fc.constantFrom("+field", "-field"))), {
+        freq: 3,
+      }),
+    )
+    .map(([label, ints, cats, mutation]) => {
+      const fields = [label, ...ints, ...cats];
+      if (mutation) {
+        const [at, what] = mutation;
+        if (what === "+field") fields.splice(at, 0, "1");
+        else if (what === "-field") fields.splice(at, 1);
+        else fields[at] = what;
+      }
+      return fields.join("\t");
+    });
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.array(lineArb, { minLength: 1, maxLength: 12 }), async (lines) => {
+        await Deno.writeTextFile(`${dir}/f.txt`, lines.join("\n"));
+        const bad: number[] = [];
+        const expectedBad = lines.flatMap((l, i) => (referenceValid(l) ? [] : [i + 1]));
+        const valid = lines.filter(referenceValid);
+        if (valid.length === 0) {
+          await assert.rejects(
+            () => readCriteo(`${dir}/f.txt`, { onMalformed: () => {} }),
+            UsageError,
+          );
+          return;
+        }
+        const data = await readCriteo(`${dir}/f.txt`, { onMalformed: (_f, l) => bad.push(l) });
+        assert.deepEqual(bad, expectedBad);
+        assert.equal(data.rows, valid.length);
+        // The categorical values land in the same order as a plain dictionary gives.
+        for (let j = 0; j < 26; j++) {
+          const dict = new Map<number, number>();
+          const expected = valid.map((l) => {
+            const x = l.split("\t")[14 + j];
+            const v = x === "" ? 0 : parseInt(x, 16);
+            if (!dict.has(v)) dict.set(v, dict.size);
+            return dict.get(v)!;
+          });
+          assert.deepEqual([...data.sparse[j].indices], expected);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("criteo: streamed chunks report the malformed lines met while reading them", async () => {
   const text = [line("0"), "bad", line("0"), line("0"), "bad", "bad", line("1")].join("\n");
   const skipped: number[] = [];
