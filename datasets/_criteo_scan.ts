@@ -209,7 +209,7 @@ function parseLine(buf: Uint8Array, start: number, end: number, scratch: Scratch
     }
     if (p !== end && buf[p] !== TAB) return BAD_INTEGER | ((j + 1) << 4);
     if (negative && p === fieldStart + 1) return BAD_INTEGER | ((j + 1) << 4);
-    if (v > INT32_MAX) return INTEGER_RANGE | ((j + 1) << 4);
+    if (v > (negative ? INT32_MAX + 1 : INT32_MAX)) return INTEGER_RANGE | ((j + 1) << 4);
     dense[j] = negative ? -v : v;
     denseEmpty[j] = p === fieldStart ? 1 : 0;
     if (p === end) return BAD_FIELD_COUNT;

@@ -287,7 +287,9 @@ function referenceValid(text: string): boolean {
   if (f.length !== 40) return false;
   if (!["", "0", "1"].includes(f[0])) return false;
   for (const x of f.slice(1, 14)) {
-    if (x !== "" && (!/^-?\d+$/.test(x) || Math.abs(Number(x)) > 2147483647)) return false;
+    if (x !== "" && (!/^-?\d+$/.test(x) || Number(x) > 2147483647 || Number(x) < -2147483648)) {
+      return false;
+    }
   }
   for (const x of f.slice(14)) {
     if (x !== "" && (!/^[0-9a-fA-F]+$/.test(x) || parseInt(x, 16) > 0xffffffff)) return false;
@@ -305,6 +307,8 @@ Deno.test("criteo: valid and malformed lines are told apart as a plain reference
   );
   const hexField = fc.oneof(fc.constant(""), fc.stringMatching(/^[0-9a-fA-F]{1,9}$/));
   const badField = fc.constantFrom(
+    "-2147483648",
+    "-2147483649",
     "-",
     "1.5",
     "x",

@@ -27,6 +27,8 @@ interface Measure {
   seconds: number;
   /** Time the tool reports for the work itself (no interpreter start, no imports). */
   inner: number;
+  /** User + system CPU seconds (less sensitive than wall time to other load on the machine). */
+  cpu: number;
   rssMiB: number;
 }
 
@@ -47,7 +49,9 @@ async function measure(cmd: string[]): Promise<Measure> {
   const inner = text.startsWith("{")
     ? JSON.parse(text).total_s
     : Number(/ in ([\d.]+) s/.exec(text)?.[1] ?? NaN);
-  return { seconds, inner, rssMiB: rss / 1024 };
+  const cpu = Number(/User time \(seconds\): ([\d.]+)/.exec(err)![1]) +
+    Number(/System time \(seconds\): ([\d.]+)/.exec(err)![1]);
+  return { seconds, inner, cpu, rssMiB: rss / 1024 };
 }
 
 const median = (xs: number[]) => {
@@ -73,15 +77,16 @@ try {
   const row = (name: string, m: Measure[]) => {
     const wall = median(m.map((x) => x.seconds));
     const inner = median(m.map((x) => x.inner));
+    const cpu = median(m.map((x) => x.cpu));
     const rss = median(m.map((x) => x.rssMiB));
     console.log(
       `| ${name} | ${wall.toFixed(2)} | ${(mb / wall).toFixed(0)} | ${inner.toFixed(2)} | ${
         (mb / inner).toFixed(0)
-      } | ${rss.toFixed(0)} |`,
+      } | ${cpu.toFixed(2)} | ${rss.toFixed(0)} |`,
     );
   };
-  console.log(`| tool | wall s | wall MB/s | work s | work MB/s | peak RSS MiB |`);
-  console.log(`|---|---:|---:|---:|---:|---:|`);
+  console.log(`| tool | wall s | wall MB/s | work s | work MB/s | CPU s | peak RSS MiB |`);
+  console.log(`|---|---:|---:|---:|---:|---:|---:|`);
   row("blsbench data convert", ours);
   row("pandas read_csv+factorize+savez (hex parsed, DLRM-exact)", theirs);
   row("pandas read_csv+factorize+savez (hex strings)", strings);
@@ -91,7 +96,7 @@ try {
     console.log(
       `speedup vs pandas (${name}): ${ratio(base, (m) => m.seconds)}x wall, ${
         ratio(base, (m) => m.inner)
-      }x work`,
+      }x work, ${ratio(base, (m) => m.cpu)}x CPU`,
     );
   }
   if (bigRows > 0) {
