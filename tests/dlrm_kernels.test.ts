@@ -272,3 +272,37 @@ Deno.test("a model asked for a table it does not hold says so", () => {
     /Table 0 is not held by this process/,
   );
 });
+
+Deno.test("embedding-bag sums equal float32 sums in index order, for d = 16 and other d", () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(16, 3, 8),
+      fc.array(fc.array(fc.integer({ min: 0, max: 9 }), { maxLength: 5 }), {
+        minLength: 1,
+        maxLength: 8,
+      }),
+      fc.integer({ min: 0, max: 1000 }),
+      (d, bagList, seed) => {
+        const table = randomMatrix(seed, 10 * d);
+        const offsets = new Int32Array(bagList.length + 1);
+        bagList.forEach((b, i) => (offsets[i + 1] = offsets[i] + b.length));
+        const bags = { offsets, indices: Int32Array.from(bagList.flat()) };
+        const out = new Float32Array(bagList.length * d);
+        assert.equal(embeddingBagSum(table, 10, d, bags, 0, bagList.length, out, 0, d), -1);
+        bagList.forEach((b, r) => {
+          for (let k = 0; k < d; k++) {
+            let s = 0;
+            for (const i of b) s = Math.fround(s + table[i * d + k]);
+            assert.equal(out[r * d + k], s);
+          }
+        });
+        if (bagList.some((b) => b.length > 0)) {
+          const bad = bagList.findIndex((b) => b.length > 0);
+          bags.indices[offsets[bad] + bagList[bad].length - 1] = 10;
+          assert.equal(embeddingBagSum(table, 10, d, bags, 0, bagList.length, out, 0, d), bad);
+        }
+      },
+    ),
+    { numRuns: 80 },
+  );
+});
