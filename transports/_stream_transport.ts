@@ -105,8 +105,7 @@ export class StreamTransport implements Transport {
           failure = new PeerError(peer, `Rank ${peer} failed: ${why}`);
           break;
         } else {
-          failure = new PeerError(peer, `Rank ${peer} sent an unexpected frame kind ${frame.kind}`);
-          break;
+          throw new ProtocolError(`rank ${peer} sent an unexpected frame kind ${frame.kind}`);
         }
       }
     } catch (e) {
