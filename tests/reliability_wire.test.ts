@@ -357,7 +357,7 @@ for (const [what, bytes, message] of violations) {
         (e: Error) => e instanceof PeerError && e.peer === 1 && message.test(e.message),
       );
       // The connection is dropped: the peer sees its end close.
-      let timer: number | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const n = await Promise.race([
         p.conn.read(new Uint8Array(64)).catch(() => null),
         new Promise((r) => (timer = setTimeout(() => r("still open"), 5000))),
