@@ -96,6 +96,7 @@ export function startRendezvousStore(options: StoreOptions): Promise<RendezvousS
   const waiters = new Map<string, Array<(v: string) => void>>();
   const conns = new Set<Deno.Conn>();
   let rejected = 0;
+  let closing = false;
 
   const serve = async (conn: Deno.Conn) => {
     conns.add(conn);
@@ -110,7 +111,7 @@ export function startRendezvousStore(options: StoreOptions): Promise<RendezvousS
       ));
     } catch (e) {
       rejected++;
-      log(`rendezvous: dropped a connection from ${from}: ${(e as Error).message}`);
+      if (!closing) log(`rendezvous: dropped a connection from ${from}: ${(e as Error).message}`);
       conns.delete(conn);
       try {
         conn.close();
@@ -172,6 +173,7 @@ export function startRendezvousStore(options: StoreOptions): Promise<RendezvousS
       return rejected;
     },
     async close() {
+      closing = true;
       try {
         listener.close();
       } catch { /* already closed */ }
