@@ -29,6 +29,12 @@ function choice<T extends string>(allowed: readonly T[]): (value: string) => T {
   };
 }
 
+function maxIndRangeOption(value: string): number {
+  const n = intOption(1)(value);
+  if (n > 2 ** 31) throw new InvalidArgumentError(`expected at most 2147483648, got ${n}`);
+  return n;
+}
+
 function reportSkipped(count: number): void {
   if (count > 0) console.error(`${count} malformed line${count === 1 ? "" : "s"} skipped`);
 }
@@ -79,7 +85,7 @@ function convertCommand() {
     .option(
       "--max-ind-range <n>",
       "take categorical values mod N instead of dictionaries",
-      intOption(1),
+      maxIndRangeOption,
     )
     .option("--compress", "deflate the arrays (numpy.savez_compressed, as DLRM writes)")
     .option("--strict", "fail on the first malformed line instead of skipping it")

@@ -120,8 +120,8 @@ export async function* scanCriteo(
   state: CriteoScanState,
 ): AsyncGenerator<CriteoChunk> {
   const maxIndRange = options.maxIndRange ?? 0;
-  if (!Number.isSafeInteger(maxIndRange) || maxIndRange < 0) {
-    throw new RangeError(`maxIndRange must be a whole number >= 0, got ${maxIndRange}`);
+  if (!Number.isSafeInteger(maxIndRange) || maxIndRange < 0 || maxIndRange > 2 ** 31) {
+    throw new RangeError(`maxIndRange must be a whole number in 0..2^31, got ${maxIndRange}`);
   }
   const batchRows = options.batchRows ?? Infinity;
   const trackMissing = options.trackMissing ?? false;
@@ -132,7 +132,8 @@ export async function* scanCriteo(
   try {
     for (;;) {
       // The hot loop lives in a plain function: generators optimise less well.
-      while (parseAvailable(reader, chunk, batchRows, maxIndRange, trackMissing, state, scratch)) {
+      while (parseAvailable(reader, chunk, batchRows, trackMissing, state, scratch)) {
+        mapValues(chunk, state, maxIndRange);
         yield chunk;
         chunk = newChunk(initial, trackMissing);
       }
@@ -144,7 +145,10 @@ export async function* scanCriteo(
   }
   state.bytes = reader.bytesRead;
   if (reader.bytesRead === 0) throw new UsageError(`${path} is empty`);
-  if (chunk.rows > 0) yield chunk;
+  if (chunk.rows > 0) {
+    mapValues(chunk, state, maxIndRange);
+    yield chunk;
+  }
 }
 
 interface Scratch {
@@ -276,16 +280,34 @@ function describe(code: number, buf: Uint8Array, start: number, end: number): st
   }
 }
 
-/** Appends the parsed line in `scratch` to the chunk. */
+/**
+ * Turns the raw values of a chunk's categorical columns into indices, one column
+ * at a time (each table stays in cache; rows keep their order, so indices are
+ * still first-appearance order over the file).
+ */
+function mapValues(chunk: CriteoChunk, state: CriteoScanState, maxIndRange: number): void {
+  for (let j = 0; j < SPARSE_COUNT; j++) {
+    if (maxIndRange > 0) modColumn(chunk.cat[j], chunk.rows, maxIndRange);
+    else mapColumn(chunk.cat[j], chunk.rows, state.dictionaries[j]);
+  }
+}
+
+function mapColumn(column: Int32Array, rows: number, dictionary: FirstSeenDictionary): void {
+  for (let r = 0; r < rows; r++) column[r] = dictionary.indexOf(column[r] >>> 0);
+}
+
+function modColumn(column: Int32Array, rows: number, n: number): void {
+  for (let r = 0; r < rows; r++) column[r] = (column[r] >>> 0) % n;
+}
+
+/** Appends the parsed line in `scratch` to the chunk (categorical values raw, see mapValues). */
 function commitRow(
   chunk: CriteoChunk,
   scratch: Scratch,
   state: CriteoScanState,
-  maxIndRange: number,
   trackMissing: boolean,
 ): void {
   const { dense, denseEmpty, values, catEmpty } = scratch;
-  const dictionaries = state.dictionaries;
   const literalZero = state.literalZero;
   if (chunk.rows === chunk.labels.length) growChunk(chunk);
   const r = chunk.rows++;
@@ -297,7 +319,7 @@ function commitRow(
   for (let j = 0; j < SPARSE_COUNT; j++) {
     const v = values[j];
     if (v === 0 && catEmpty[j] === 0) literalZero[j] = 1;
-    cat[j][r] = maxIndRange > 0 ? v % maxIndRange : dictionaries[j].indexOf(v);
+    cat[j][r] = v | 0; // the raw value's bits; mapValues turns it into an index
   }
   if (trackMissing) {
     const dm = chunk.denseMissing!;
@@ -316,7 +338,6 @@ function parseAvailable(
   reader: LineReader,
   chunk: CriteoChunk,
   batchRows: number,
-  maxIndRange: number,
   trackMissing: boolean,
   state: CriteoScanState,
   scratch: Scratch,
@@ -332,7 +353,7 @@ function parseAvailable(
       continue;
     }
     // The line is valid: commit it (a malformed line never reaches the dictionaries).
-    commitRow(chunk, scratch, state, maxIndRange, trackMissing);
+    commitRow(chunk, scratch, state, trackMissing);
     if (chunk.rows >= batchRows) return true;
   }
   return false;

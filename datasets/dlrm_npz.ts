@@ -248,6 +248,7 @@ export async function convertCriteoToNpz(
     partPaths.map((p) => Deno.open(p, { write: true, create: true, truncate: true })),
   );
   let rows = 0;
+  let pendingWrite: Promise<unknown> = Promise.resolve();
   try {
     for await (
       const chunk of scanCriteo(input, { ...options, batchRows: options.batchRows ?? 65536 }, state)
@@ -256,11 +257,16 @@ export async function convertCriteoToNpz(
       const xInt = clipNegatives(chunk.xInt.subarray(0, n * DENSE_COUNT));
       const xCat = rowMajor(chunk.cat, n);
       const y = Int32Array.from(chunk.labels.subarray(0, n));
-      await writeAll(parts[0], bytesOf(xInt));
-      await writeAll(parts[1], bytesOf(xCat));
-      await writeAll(parts[2], bytesOf(y));
+      // Write while the next chunk is parsed (file writes run off the main thread).
+      await pendingWrite;
+      pendingWrite = Promise.all([
+        writeAll(parts[0], bytesOf(xInt)),
+        writeAll(parts[1], bytesOf(xCat)),
+        writeAll(parts[2], bytesOf(y)),
+      ]);
       rows += n;
     }
+    await pendingWrite;
     for (const p of parts) p.close();
     parts.length = 0;
     if (rows === 0) {
@@ -280,6 +286,7 @@ export async function convertCriteoToNpz(
     await Deno.rename(tmpOutput, output);
     return { rows, skipped: state.malformed.count, counts, bytes: state.bytes };
   } finally {
+    await pendingWrite.catch(() => {});
     for (const p of parts) p.close();
     for (const p of [...partPaths, tmpOutput]) await Deno.remove(p).catch(() => {});
   }
@@ -317,15 +324,23 @@ async function assembleNpz(path: string, members: Member[], compress: boolean): 
         entry.push(bytesOf(member.data), true);
       } else {
         const file = await Deno.open(member.part!, { read: true });
+        let reading: Promise<number | null> = Promise.resolve(null);
         try {
-          const block = new Uint8Array(4 << 20);
+          // Two blocks: the next read runs while this one is checksummed and written.
+          let block = new Uint8Array(4 << 20);
+          let spare = new Uint8Array(4 << 20);
+          reading = file.read(block);
           for (;;) {
-            const n = await file.read(block);
+            const n = await reading;
             if (n === null) break;
-            entry.push(block.subarray(0, n), false); // drained below before the next read
-            await drain();
+            const current = block;
+            [block, spare] = [spare, block];
+            reading = file.read(block);
+            entry.push(current.subarray(0, n), false);
+            await drain(); // written before `current` is read into again
           }
         } finally {
+          await reading.catch(() => {});
           file.close();
         }
         entry.push(new Uint8Array(0), true);
