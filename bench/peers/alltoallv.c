@@ -13,7 +13,11 @@
  * Also `pingpong` mode: half the round trip of MPI_Isend/MPI_Improbe/MPI_Mrecv
  * between ranks 0 and 1, the calls the FFI transport makes.
  *
- * Usage: alltoallv [alltoallv|pingpong] ITERS WARMUP SIZE...
+ * Before the first size, PREWARM untimed iterations of 8 bytes: the Deno side
+ * needs them (V8 compiles the loop with fast FFI calls after thousands of
+ * calls), and both sides get the same.
+ *
+ * Usage: alltoallv [alltoallv|pingpong] ITERS WARMUP PREWARM SIZE...
  * Output lines: `<mode> <size> <p50_us>`.
  */
 #include <mpi.h>
@@ -96,15 +100,21 @@ int main(int argc, char **argv) {
   int rank, nranks;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-  if (argc < 5) {
-    if (rank == 0) fprintf(stderr, "usage: %s alltoallv|pingpong ITERS WARMUP SIZE...\n", argv[0]);
+  if (argc < 6) {
+    if (rank == 0) {
+      fprintf(stderr, "usage: %s alltoallv|pingpong ITERS WARMUP PREWARM SIZE...\n", argv[0]);
+    }
     MPI_Finalize();
     return 2;
   }
   const char *mode = argv[1];
   int pingpong = strcmp(mode, "pingpong") == 0;
-  int iters = atoi(argv[2]), warmup = atoi(argv[3]);
-  for (int a = 4; a < argc; a++) {
+  int iters = atoi(argv[2]), warmup = atoi(argv[3]), prewarm = atoi(argv[4]);
+  if (prewarm > 0) {
+    if (!pingpong) run_alltoallv(8, 1, prewarm, rank, nranks);
+    else if (rank < 2) run_pingpong(8, 1, prewarm, rank);
+  }
+  for (int a = 5; a < argc; a++) {
     long size = atol(argv[a]);
     double p50 = 0, worst = 0;
     if (!pingpong) p50 = run_alltoallv(size, iters, warmup, rank, nranks);

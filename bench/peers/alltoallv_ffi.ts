@@ -3,7 +3,7 @@
  * `bench/peers/alltoallv.c`, through `collectives/mpi_native.ts` (lag 0), and
  * the same ping-pong through the MPI transport. Run under a launcher:
  *
- *   mpirun.openmpi --allow-run-as-root -np 2 deno run -A bench/peers/alltoallv_ffi.ts alltoallv 1000 100 8 1024
+ *   mpirun.openmpi --allow-run-as-root -np 2 deno run -A bench/peers/alltoallv_ffi.ts alltoallv 1000 100 30000 8 1024
  *
  * Modes: `alltoallv` (receive buffers reused, as the C loop does),
  * `alltoallv-fresh` (a new receive buffer per iteration, the default of the
@@ -16,7 +16,7 @@
  */
 
 import { openMpiNativeAlltoallv } from "../../collectives/mpi_native.ts";
-import { openMpiTransport } from "../../transports/mpi/mod.ts";
+import { acquireMpi, openMpiTransport } from "../../transports/mpi/mod.ts";
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -28,6 +28,7 @@ async function alltoallv(
   iters: number,
   warmup: number,
   fresh = false,
+  quiet = false,
 ): Promise<void> {
   const a2a = await openMpiNativeAlltoallv({ lag: 0, reuseReceiveBuffers: !fresh });
   const mode = fresh ? "alltoallv-fresh" : "alltoallv";
@@ -49,12 +50,17 @@ async function alltoallv(
       const t1 = wtime();
       if (i >= 0) times.push((t1 - t0) * 1e6);
     }
-    console.log(`${mode} ${size} ${median(times).toFixed(2)} rank ${rank}`);
+    if (!quiet) console.log(`${mode} ${size} ${median(times).toFixed(2)} rank ${rank}`);
   }
   await a2a.close();
 }
 
-async function pingpong(sizes: number[], iters: number, warmup: number): Promise<void> {
+async function pingpong(
+  sizes: number[],
+  iters: number,
+  warmup: number,
+  quiet = false,
+): Promise<void> {
   const threadWait = Deno.env.get("THREAD_WAIT_BYTES");
   const t = await openMpiTransport(threadWait ? { threadWaitBytes: Number(threadWait) } : {});
   const peer = 1 - t.rank;
@@ -75,14 +81,22 @@ async function pingpong(sizes: number[], iters: number, warmup: number): Promise
       const t1 = wtime();
       if (i >= 0) times.push((t1 - t0) * 5e5);
     }
-    console.log(`pingpong ${size} ${median(times).toFixed(2)} rank ${t.rank}`);
+    if (!quiet) console.log(`pingpong ${size} ${median(times).toFixed(2)} rank ${t.rank}`);
   }
   await t.close();
 }
 
 if (import.meta.main) {
-  const [mode, iters, warmup, ...sizes] = Deno.args;
-  const numbers = sizes.map(Number);
-  if (mode === "pingpong") await pingpong(numbers, Number(iters), Number(warmup));
-  else await alltoallv(numbers, Number(iters), Number(warmup), mode === "alltoallv-fresh");
+  const [mode, iters, warmup, prewarm, ...sizes] = Deno.args;
+  const run = mode === "pingpong"
+    ? pingpong
+    : (s: number[], n: number, w: number, quiet = false) =>
+      alltoallv(s, n, w, mode === "alltoallv-fresh", quiet);
+  // Hold MPI for the whole run: the collective and transport close in between.
+  const session = acquireMpi();
+  // Untimed 8-byte iterations first, as the C program does: V8 compiles the
+  // loop with fast FFI calls only after thousands of calls.
+  if (Number(prewarm) > 0) await run([8], 1, Number(prewarm), true);
+  await run(sizes.map(Number), Number(iters), Number(warmup));
+  session.release();
 }

@@ -7,10 +7,11 @@
  * largest over ranks within a launch).
  *
  *   deno run -A bench/peers/compare.ts [--family openmpi] [--ranks 2] [--repeat 5]
- *     [--iters 5000] [--warmup 2000] [--sizes 8,1024,65536,1048576]
+ *     [--iters 5000] [--warmup 200] [--prewarm 30000] [--sizes 8,1024,65536,1048576]
  *
- * The warm-up is long because V8 takes a few thousand calls to compile the
- * loop with fast FFI calls; the C program needs none but gets the same.
+ * `--prewarm` untimed 8-byte iterations run before the first size, in C and in
+ * Deno alike: V8 compiles the loop with fast FFI calls only after thousands of
+ * calls (the code path is the same for every size).
  *
  * Prints a Markdown table.
  *
@@ -53,7 +54,8 @@ const flags: Record<string, string> = {
   ranks: "2",
   repeat: "5",
   iters: "5000",
-  warmup: "2000",
+  warmup: "200",
+  prewarm: "30000",
   sizes: "8,1024,65536,1048576",
 };
 for (let i = 0; i < Deno.args.length; i += 2) {
@@ -79,7 +81,7 @@ const deno = [Deno.execPath(), "run", "-A", `${here}alltoallv_ffi.ts`];
 for (let r = 0; r < Number(flags.repeat); r++) {
   for (const mode of ["alltoallv", "pingpong"]) {
     const n = mode === "pingpong" ? 2 : ranks;
-    const args = [mode, flags.iters, flags.warmup, ...sizes];
+    const args = [mode, flags.iters, flags.warmup, flags.prewarm, ...sizes];
     const c = mpiLaunchCommand(family, n, [binary, ...args]);
     add("c", parse(await run(c.cmd, c.args)));
     const d = mpiLaunchCommand(family, n, [...deno, ...args]);
@@ -93,7 +95,8 @@ for (let r = 0; r < Number(flags.repeat); r++) {
 const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1];
 console.log(
   `${family}, ${ranks} ranks (ping-pong: 2), ${flags.repeat} alternating launches, ` +
-    `${flags.iters} iterations each after ${flags.warmup} warm-up; ${cpu}\n`,
+    `${flags.iters} iterations per size after ${flags.warmup} warm-up ` +
+    `(${flags.prewarm} untimed 8-byte iterations first); ${cpu}\n`,
 );
 console.log(
   "| operation | bytes | C p50 (us) | FFI p50 (us) | FFI / C | FFI, fresh receive buffers (us) |",
