@@ -249,11 +249,16 @@ export async function runRank(
       describePosition(current, comm.position())
     }`;
   };
-  if (myFault && myFault.at !== "join" && myFault.at.iter !== undefined) {
-    const { config: n, iter } = myFault.at;
+  const faultAt = myFault && myFault.at !== "join" ? myFault.at : undefined;
+  const memoryEvery = Number(Deno.env.get("BLSBENCH_MEMORY_LOG") ?? 0);
+  if (faultAt?.iter !== undefined || memoryEvery > 0) {
     comm.onExchange = (collective, iteration) => {
       const timed = current && (current.warmup > 0 ? collective === 2 : collective === 1);
-      if (current?.index === n - 1 && timed && iteration === iter) strike(myFault);
+      if (!timed) return;
+      if (faultAt && current?.index === faultAt.config - 1 && iteration === faultAt.iter) {
+        strike(myFault!);
+      }
+      if (memoryEvery > 0 && iteration % memoryEvery === 0) logMemory(setup.rank, iteration);
     };
   }
 
@@ -340,6 +345,23 @@ export async function runRank(
     }
     await store?.close();
   }
+}
+
+/**
+ * Writes one line of this rank's memory use to stderr (soak tests set
+ * `BLSBENCH_MEMORY_LOG=N` to get one every N timed iterations). With
+ * `DENO_V8_FLAGS=--expose-gc` it collects garbage first, so the heap figure is
+ * what is really kept.
+ *
+ * @param rank This rank.
+ * @param iteration The timed iteration about to start.
+ */
+function logMemory(rank: number, iteration: number): void {
+  (globalThis as { gc?: () => void }).gc?.();
+  const m = Deno.memoryUsage();
+  console.error(
+    `memory: rank ${rank} iteration ${iteration} heapUsed ${m.heapUsed} external ${m.external} rss ${m.rss}`,
+  );
 }
 
 /**
