@@ -393,24 +393,41 @@ export function dotInteraction(
 ): void {
   const f = features.length;
   const width = d + (f * (f - 1)) / 2;
-  const data = features.map((s) => s.data);
-  const base = new Int32Array(f);
+  if (rowScratch.length < f * d) rowScratch = new Float64Array(f * d);
+  const z = rowScratch;
   for (let r = 0; r < rows; r++) {
-    for (let i = 0; i < f; i++) base[i] = features[i].offset + r * features[i].stride;
+    // Widen the row's features to float64 once, rather than at every one of the F (F - 1) / 2 * d reads.
+    for (let i = 0; i < f; i++) {
+      const { data, offset, stride } = features[i];
+      const from = offset + r * stride;
+      const to = i * d;
+      if (d === 16) { for (let k = 0; k < 16; k++) z[to + k] = data[from + k]; }
+      else for (let k = 0; k < d; k++) z[to + k] = data[from + k];
+    }
     let o = r * width;
-    const z0 = data[0];
-    for (let k = 0; k < d; k++) out[o + k] = z0[base[0] + k];
+    for (let k = 0; k < d; k++) out[o + k] = z[k];
     o += d;
-    if (d === 16) o = pairs16(data, base, f, out, o);
-    else {
+    if (d === 16) {
+      // d = 16 (the common DLRM case): feature i held in locals, unrolled dot products.
       for (let i = 1; i < f; i++) {
-        const zi = data[i];
-        const bi = base[i];
+        const bi = i * 16;
+        const x0 = z[bi], x1 = z[bi + 1], x2 = z[bi + 2], x3 = z[bi + 3];
+        const x4 = z[bi + 4], x5 = z[bi + 5], x6 = z[bi + 6], x7 = z[bi + 7];
+        const x8 = z[bi + 8], x9 = z[bi + 9], x10 = z[bi + 10], x11 = z[bi + 11];
+        const x12 = z[bi + 12], x13 = z[bi + 13], x14 = z[bi + 14], x15 = z[bi + 15];
         for (let j = 0; j < i; j++) {
-          const zj = data[j];
-          const bj = base[j];
+          const b = j * 16;
+          out[o++] = x0 * z[b] + x1 * z[b + 1] + x2 * z[b + 2] + x3 * z[b + 3] +
+            x4 * z[b + 4] + x5 * z[b + 5] + x6 * z[b + 6] + x7 * z[b + 7] +
+            x8 * z[b + 8] + x9 * z[b + 9] + x10 * z[b + 10] + x11 * z[b + 11] +
+            x12 * z[b + 12] + x13 * z[b + 13] + x14 * z[b + 14] + x15 * z[b + 15];
+        }
+      }
+    } else {
+      for (let i = 1; i < f; i++) {
+        for (let j = 0; j < i; j++) {
           let s = 0;
-          for (let k = 0; k < d; k++) s += zi[bi + k] * zj[bj + k];
+          for (let k = 0; k < d; k++) s += z[i * d + k] * z[j * d + k];
           out[o++] = s;
         }
       }
@@ -418,29 +435,5 @@ export function dotInteraction(
   }
 }
 
-/** The pairs of one row for d = 16, with feature i held in locals (the common DLRM case). */
-function pairs16(
-  data: Float32Array[],
-  base: Int32Array,
-  f: number,
-  out: Float32Array,
-  o: number,
-): number {
-  for (let i = 1; i < f; i++) {
-    const zi = data[i];
-    const bi = base[i];
-    const x0 = zi[bi], x1 = zi[bi + 1], x2 = zi[bi + 2], x3 = zi[bi + 3];
-    const x4 = zi[bi + 4], x5 = zi[bi + 5], x6 = zi[bi + 6], x7 = zi[bi + 7];
-    const x8 = zi[bi + 8], x9 = zi[bi + 9], x10 = zi[bi + 10], x11 = zi[bi + 11];
-    const x12 = zi[bi + 12], x13 = zi[bi + 13], x14 = zi[bi + 14], x15 = zi[bi + 15];
-    for (let j = 0; j < i; j++) {
-      const z = data[j];
-      const b = base[j];
-      out[o++] = x0 * z[b] + x1 * z[b + 1] + x2 * z[b + 2] + x3 * z[b + 3] +
-        x4 * z[b + 4] + x5 * z[b + 5] + x6 * z[b + 6] + x7 * z[b + 7] +
-        x8 * z[b + 8] + x9 * z[b + 9] + x10 * z[b + 10] + x11 * z[b + 11] +
-        x12 * z[b + 12] + x13 * z[b + 13] + x14 * z[b + 14] + x15 * z[b + 15];
-    }
-  }
-  return o;
-}
+/** One row's features in float64, reused across calls. */
+let rowScratch = new Float64Array(0);
