@@ -373,13 +373,17 @@ function logMemory(rank: number, iteration: number): void {
  */
 function watchLauncher(rank: number): () => void {
   const launcher = Number(Deno.env.get("BLSBENCH_LAUNCHER_PID"));
-  if (!Number.isInteger(launcher) || launcher <= 0 || Deno.ppid !== launcher) return () => {};
-  const timer = setInterval(() => {
+  if (!Number.isInteger(launcher) || launcher <= 0) return () => {};
+  const check = () => {
+    // The launcher spawns ranks directly: another parent means it died (and
+    // this process was handed to init or a subreaper).
     if (Deno.ppid !== launcher) {
       console.error(`error: Rank ${rank} stopped: its launcher (pid ${launcher}) is gone`);
       Deno.exit(1);
     }
-  }, 500);
+  };
+  check();
+  const timer = setInterval(check, 500);
   Deno.unrefTimer(timer);
   return () => clearInterval(timer);
 }
