@@ -36,9 +36,14 @@ export interface Ended {
  *
  * @param args Arguments after `cli.ts`.
  * @param env Extra environment.
+ * @param onLine Called with each stderr line as it comes.
  * @returns The running process.
  */
-export function startCli(args: string[], env: Record<string, string> = {}): Running {
+export function startCli(
+  args: string[],
+  env: Record<string, string> = {},
+  onLine?: (line: string) => void,
+): Running {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", CLI, ...args],
     env,
@@ -46,7 +51,19 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
     stdout: "null",
     stderr: "piped",
   }).spawn();
-  return { child, stderr: new Response(child.stderr).text(), startedAt: Date.now() };
+  const stderr = (async () => {
+    let text = "";
+    let carry = "";
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      const lines = (carry + chunk).split("\n");
+      carry = lines.pop()!;
+      for (const l of lines) onLine?.(l);
+    }
+    if (carry) onLine?.(carry);
+    return text;
+  })();
+  return { child, stderr, startedAt: Date.now() };
 }
 
 /**

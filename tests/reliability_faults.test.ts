@@ -106,15 +106,22 @@ for (const c of cases) {
 Deno.test("a rank killed from outside mid-run: the launcher ends within 5 s of the kill", async () => {
   const out = await Deno.makeTempDir({ prefix: "blsbench-fault-" });
   try {
+    // Ranks log their memory every 500 timed iterations: the first line from
+    // rank 2 past iteration 0 says it is in the middle of the exchanges.
+    let iterating: () => void;
+    const midRun = new Promise<void>((r) => (iterating = r));
     const run = startCli(
       benchArgs(out, ["--ranks", "3", "--iters", "1000000", "--lag", "0,3", "--warmup", "0"]),
+      { BLSBENCH_MEMORY_LOG: "500" },
+      (line) => {
+        if (/memory: rank 2 iteration [1-9]/.test(line)) iterating();
+      },
     );
-    const ranks = await waitFor(() => {
-      const p = findProcesses(out).filter((x) => x.env.RANK !== undefined);
-      return p.length === 3 ? p : undefined;
-    }, 20_000);
-    assert.ok(ranks, "three rank processes started");
-    await new Promise((r) => setTimeout(r, 1500));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([midRun, new Promise((r) => (timer = setTimeout(r, 30_000)))]);
+    clearTimeout(timer);
+    const ranks = findProcesses(out).filter((x) => x.env.RANK !== undefined);
+    assert.equal(ranks.length, 3, "three rank processes are running");
     const killedAt = Date.now();
     Deno.kill(ranks.find((p) => p.env.RANK === "2")!.pid, "SIGKILL");
     const end = await waitEnd(run);
