@@ -86,7 +86,7 @@ export interface Handshake {
  * import { authenticateAsClient, authenticateAsServer } from "./_auth.ts";
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const accepted = listener.accept();
- * const client = await Deno.connect(listener.addr as Deno.NetAddr);
+ * const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
  * const server = await accepted;
  * const [c, s] = await Promise.all([
  *   authenticateAsClient(client, "secret", 1, "rank 0", 1024),
