@@ -57,6 +57,7 @@ export interface Kernels {
 }
 
 let fallbackAnnounced = false;
+const openedBlas = new Map<string, Kernels>();
 
 /**
  * Loads the matrix-product kernels. In `auto` mode a missing OpenBLAS (or no
@@ -88,13 +89,19 @@ export function loadKernels(options: KernelOptions = {}): Kernels {
   }
   if (backend !== "typescript") {
     const names = options.library ? [options.library] : OPENBLAS_NAMES;
+    const key = `${names.join(":")}#${threads}`;
+    // One library handle per process and setting: models are cheap to make, handles are not freed.
+    const cached = openedBlas.get(key);
+    if (cached) return cached;
     const opened = openOpenBlas(names, threads);
     if ("sgemm" in opened) {
-      return {
+      const kernels: Kernels = {
         backend: "openblas",
         description: `OpenBLAS (${opened.library})`,
         sgemm: opened.sgemm,
       };
+      openedBlas.set(key, kernels);
+      return kernels;
     }
     const why = opened.errors[0] ?? "not found";
     if (backend === "openblas") {
