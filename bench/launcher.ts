@@ -8,6 +8,7 @@
  */
 
 import { startRendezvousStore } from "../transports/rendezvous.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import { RunError } from "../util/errors.ts";
 
 /** Options of `launchLocal`. */
@@ -210,7 +211,30 @@ export async function launchLocal(options: LaunchOptions): Promise<RankExit[]> {
   const done = exits as RankExit[];
   const failed = done.filter((e) => e.code !== 0);
   if (failed.length === 0) return done;
-  throw new RunError(describeFailure(failed));
+  const message = describeFailure(failed);
+  await markFailed(options.args, message);
+  throw new RunError(message);
+}
+
+/**
+ * When rank 0 itself died, its last `run.json` still says `running`: record
+ * how the run ended (the finished configurations in it are kept).
+ *
+ * @param args The ranks' arguments (for `--out`).
+ * @param message The failure.
+ */
+async function markFailed(args: string[], message: string): Promise<void> {
+  const i = args.lastIndexOf("--out");
+  if (i < 0 || i + 1 >= args.length) return;
+  const path = `${args[i + 1]}/run.json`;
+  try {
+    const run = JSON.parse(await Deno.readTextFile(path));
+    if (run.status !== "running") return;
+    run.status = "failed";
+    run.error = message;
+    run.endedAt = new Date().toISOString();
+    await writeFileAtomic(path, JSON.stringify(run, null, 2) + "\n");
+  } catch { /* no results yet, or not readable: nothing to mark */ }
 }
 
 /** The last `error:` line of a rank, without the prefix. */

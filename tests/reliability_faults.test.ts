@@ -51,6 +51,13 @@ const cases: FaultCase[] = [
     kept: 1,
   },
   {
+    name: "SIGKILL of rank 0, which writes the results",
+    fault: "0:config=2,iter=9:kill",
+    message:
+      /^error: Rank 0 was killed by SIGKILL in configuration 2 \(lag 2, 64 B\) at iteration \d+ of 40/,
+    kept: 1,
+  },
+  {
     name: "an out-of-memory-like abort (SIGABRT)",
     fault: "2:config=2,iter=5:abort",
     message: /^error: Rank 2 was killed by SIGABRT in configuration 2 \(lag 2, 64 B\) at iteration/,
@@ -89,12 +96,14 @@ for (const c of cases) {
         `took ${end.endedAt - run.startedAt} ms`,
       );
       assert.deepEqual(await leftBehind(out), [], "processes left behind");
-      if (c.kept > 0) {
+      const written = await Deno.stat(`${out}/run.json`).then(() => true, () => false);
+      assert.equal(written, c.fault !== "1:join:kill", "run.json written once the run started");
+      if (written) {
         const { run: info, rows } = await readResults(out);
         assert.equal(info.status, "failed");
-        assert.match(info.error ?? "", /Rank \d failed/);
+        assert.match(info.error ?? "", /Rank \d (failed|was killed)/);
         assert.equal(rows.length, c.kept);
-        assert.equal(rows[0].lag, "0");
+        if (c.kept) assert.equal(rows[0].lag, "0");
       }
     } finally {
       await leftBehind(out);
