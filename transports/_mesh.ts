@@ -214,5 +214,10 @@ export async function joinMesh(
       c.close();
     } catch { /* closed */ }
   }
-  return new StreamTransport(family.kind, rank, links, cleanup, { tagWindow: options.tagWindow });
+  // Nobody dials this rank any more: remove its socket file now, so a rank
+  // killed later leaves nothing behind.
+  cleanup?.();
+  return new StreamTransport(family.kind, rank, links, undefined, {
+    tagWindow: options.tagWindow,
+  });
 }
