@@ -27,6 +27,8 @@ interface FaultCase {
   message: RegExp;
   /** Configurations finished before the fault (rows kept in summary.csv). */
   kept: number;
+  /** More flags. */
+  extra?: string[];
 }
 
 const cases: FaultCase[] = [
@@ -42,6 +44,14 @@ const cases: FaultCase[] = [
     message:
       /^error: Rank 1 was killed by SIGKILL in configuration 2 \(lag 2, 64 B\) at iteration 1[5-8] of 40 \(as rank \d saw it: Rank 1 closed the connection/,
     kept: 1,
+  },
+  {
+    name: "SIGKILL in the middle of an exchange over Unix sockets, progress thread",
+    fault: "2:config=2,iter=20:kill",
+    message:
+      /^error: Rank 2 was killed by SIGKILL in configuration 2 \(lag 2, 64 B\) at iteration (19|2\d) of 40 \(as rank \d saw it: Rank 2 closed the connection/,
+    kept: 1,
+    extra: ["--transport", "unix", "--progress", "thread"],
   },
   {
     name: "SIGKILL between configurations",
@@ -83,7 +93,7 @@ for (const c of cases) {
     const out = await Deno.makeTempDir({ prefix: "blsbench-fault-" });
     try {
       const run = startCli(
-        benchArgs(out, ["--ranks", "3", "--iters", "40", "--progress", "inline"]),
+        benchArgs(out, ["--ranks", "3", "--iters", "40", "--progress", "inline", ...c.extra ?? []]),
         { BLSBENCH_FAULT: c.fault },
       );
       const end = await waitEnd(run);
