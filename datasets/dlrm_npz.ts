@@ -7,10 +7,10 @@
  * @module
  */
 
-import { Zip, ZipDeflate, ZipPassThrough } from "fflate";
 import { UsageError } from "../util/errors.ts";
 import type { Dataset, SparseFeature } from "./types.ts";
-import { encodeNpyHeader, type NpyArray } from "./npy.ts";
+import type { NpyArray } from "./npy.ts";
+import { assembleNpz, bytesOf, writeAll } from "./_npz_stream.ts";
 import { readNpz } from "./npz.ts";
 import { CRITEO_DENSE_NAMES, CRITEO_SPARSE_NAMES } from "./criteo.ts";
 import { DENSE_COUNT, newCriteoState, scanCriteo, SPARSE_COUNT } from "./_criteo_scan.ts";
@@ -201,16 +201,6 @@ function copyColumn(column: Int32Array, out: Int32Array, j: number, width: numbe
   for (let r = 0; r < rows; r++) out[r * width + j] = column[r];
 }
 
-/** Appends raw bytes to a part file. */
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let done = 0;
-  while (done < bytes.length) done += await file.write(bytes.subarray(done));
-}
-
-function bytesOf(a: Int32Array): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-}
-
 /**
  * Converts a raw Criteo / Mini-Kaggle TSV file into DLRM's processed `.npz`
  * while streaming: rows go to part files as they are parsed, and the archive is
@@ -278,10 +268,15 @@ export async function convertCriteoToNpz(
       ? Array(SPARSE_COUNT).fill(maxIndRange)
       : state.dictionaries.map((d) => d.size);
     await assembleNpz(tmpOutput, [
-      { name: "X_int", shape: [rows, DENSE_COUNT], part: partPaths[0] },
-      { name: "X_cat", shape: [rows, SPARSE_COUNT], part: partPaths[1] },
-      { name: "y", shape: [rows], part: partPaths[2] },
-      { name: "counts", shape: [SPARSE_COUNT], data: Int32Array.from(counts) },
+      { name: "X_int", dtype: "<i4", shape: [rows, DENSE_COUNT], part: partPaths[0] },
+      { name: "X_cat", dtype: "<i4", shape: [rows, SPARSE_COUNT], part: partPaths[1] },
+      { name: "y", dtype: "<i4", shape: [rows], part: partPaths[2] },
+      {
+        name: "counts",
+        dtype: "<i4",
+        shape: [SPARSE_COUNT],
+        data: bytesOf(Int32Array.from(counts)),
+      },
     ], options.compress ?? false);
     await Deno.rename(tmpOutput, output);
     return { rows, skipped: state.malformed.count, counts, bytes: state.bytes };
@@ -289,67 +284,5 @@ export async function convertCriteoToNpz(
     await pendingWrite.catch(() => {});
     for (const p of parts) p.close();
     for (const p of [...partPaths, tmpOutput]) await Deno.remove(p).catch(() => {});
-  }
-}
-
-interface Member {
-  name: string;
-  shape: number[];
-  part?: string;
-  data?: Int32Array;
-}
-
-/** Streams `<i4` members (from part files or memory) into a zip archive on disk. */
-async function assembleNpz(path: string, members: Member[], compress: boolean): Promise<void> {
-  const out = await Deno.open(path, { write: true, create: true, truncate: true });
-  const pending: Uint8Array[] = [];
-  let failure: Error | null = null;
-  const zip = new Zip((error, data) => {
-    if (error) failure = error;
-    else pending.push(data);
-  });
-  const drain = async () => {
-    if (failure) throw failure;
-    for (const data of pending.splice(0)) await writeAll(out, data);
-  };
-  try {
-    for (const member of members) {
-      const entry = compress
-        ? new ZipDeflate(`${member.name}.npy`, { level: 6 })
-        : new ZipPassThrough(`${member.name}.npy`);
-      entry.mtime = new Date(1980, 0, 1);
-      zip.add(entry);
-      entry.push(encodeNpyHeader("<i4", member.shape), false);
-      if (member.data) {
-        entry.push(bytesOf(member.data), true);
-      } else {
-        const file = await Deno.open(member.part!, { read: true });
-        let reading: Promise<number | null> = Promise.resolve(null);
-        try {
-          // Two blocks: the next read runs while this one is checksummed and written.
-          let block = new Uint8Array(4 << 20);
-          let spare = new Uint8Array(4 << 20);
-          reading = file.read(block);
-          for (;;) {
-            const n = await reading;
-            if (n === null) break;
-            const current = block;
-            [block, spare] = [spare, block];
-            reading = file.read(block);
-            entry.push(current.subarray(0, n), false);
-            await drain(); // written before `current` is read into again
-          }
-        } finally {
-          await reading.catch(() => {});
-          file.close();
-        }
-        entry.push(new Uint8Array(0), true);
-      }
-      await drain();
-    }
-    zip.end();
-    await drain();
-  } finally {
-    out.close();
   }
 }

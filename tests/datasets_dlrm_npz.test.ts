@@ -152,3 +152,35 @@ Deno.test("dlrm npz: convert matches pandas read_csv + factorize + savez on the 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("dlrm npz: converted archives pass zipfile's CRC check and load in NumPy", async () => {
+  const probe = await new Deno.Command("python3", {
+    args: ["-c", "import numpy, zipfile"],
+    stderr: "null",
+  }).output().catch(() => ({ success: false }));
+  if (!needs("python3-numpy", probe.success)) return;
+  const dir = await Deno.makeTempDir();
+  try {
+    await generateMiniKaggle(`${dir}/mk.txt`, 1500, 8);
+    for (const compress of [false, true]) {
+      await convertCriteoToNpz(`${dir}/mk.txt`, `${dir}/mk.npz`, { compress, batchRows: 400 });
+      const script = `import sys, zipfile, numpy as np
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None, "bad CRC"
+a = np.load(sys.argv[1])
+print(a["X_int"].shape, a["X_cat"].shape, int(a["y"].sum()), int(a["counts"].sum()))`;
+      const out = await new Deno.Command("python3", { args: ["-c", script, `${dir}/mk.npz`] })
+        .output();
+      assert.ok(out.success, new TextDecoder().decode(out.stderr));
+      const data = await readCriteo(`${dir}/mk.txt`);
+      const clicks = data.labels.reduce((a, b) => a + b, 0);
+      const total = data.tableSizes.reduce((a, b) => a + b, 0);
+      assert.equal(
+        new TextDecoder().decode(out.stdout).trim(),
+        `(1500, 13) (1500, 26) ${clicks} ${total}`,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
