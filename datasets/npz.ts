@@ -6,8 +6,8 @@
  */
 
 import { unzipSync, type Zippable, zipSync } from "fflate";
-import { writeFileAtomic } from "../util/atomic.ts";
-import { encodeNpy, type NpyArray, parseNpy } from "./npy.ts";
+import { encodeNpy, type NpyArray, parseNpy, validateNpyArray } from "./npy.ts";
+import { assembleNpz } from "./_npz_stream.ts";
 
 /** Options for writing an `.npz` archive. */
 export interface NpzWriteOptions {
@@ -134,5 +134,23 @@ export async function writeNpz(
   arrays: NpzArrays,
   options: NpzWriteOptions = {},
 ): Promise<void> {
-  await writeFileAtomic(path, encodeNpz(arrays, options));
+  const members = entriesOf(arrays).map(([name, array]) => {
+    validateNpyArray(array);
+    const d = array.data;
+    return {
+      name,
+      dtype: array.dtype,
+      shape: array.shape,
+      data: new Uint8Array(d.buffer, d.byteOffset, d.byteLength),
+    };
+  });
+  // Streamed to a temporary file (no second copy of the arrays in memory), then renamed.
+  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await assembleNpz(tmp, members, options.compress ?? false);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
 }
