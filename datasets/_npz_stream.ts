@@ -70,6 +70,24 @@ export async function assembleNpz(
   members: NpzMember[],
   compress: boolean,
 ): Promise<void> {
+  // fflate writes 32-bit zip fields only (no zip64): refuse what would not fit.
+  let total = 0;
+  for (const member of members) {
+    const itemSize = member.dtype === "<i8" || member.dtype === "<f8"
+      ? 8
+      : member.dtype === "<i4" || member.dtype === "<f4"
+      ? 4
+      : 1;
+    total += 128 + itemSize * member.shape.reduce((a, b) => a * b, 1) +
+      2 * (46 + member.name.length + 4);
+  }
+  if (total > 0xffffffff) {
+    throw new RangeError(
+      `The npz archive would be ${
+        (total / 2 ** 30).toFixed(1)
+      } GiB; archives over 4 GiB (zip64) are not supported`,
+    );
+  }
   const out = await Deno.open(path, { write: true, create: true, truncate: true });
   const pending: Uint8Array[] = [];
   let failure: Error | null = null;
