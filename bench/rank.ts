@@ -12,6 +12,7 @@
  * @module
  */
 
+import { sleep } from "../transports/_deadline.ts";
 import { startRendezvousStore } from "../transports/rendezvous.ts";
 import type { Address } from "../transports/rendezvous.ts";
 import { RunError } from "../util/errors.ts";
@@ -325,12 +326,16 @@ export async function runRank(
     return { rows };
   } catch (e) {
     // A signal's handler writes the results and ends the process.
+    // A peer stopped by the launcher's SIGTERM (after SIGINT) may be heard of
+    // a moment before this rank's own signal arrives: give it that moment.
+    const peerStopped = /was stopped by SIG(INT|TERM)/.test((e as Error).message);
+    if (peerStopped && !interrupted) await sleep(300);
     if (interrupted) await interrupted;
     failing = true;
     const message = `Rank ${setup.rank} failed${where()}: ${(e as Error).message}`;
     await comm.abort(message).catch(() => {});
     if (setup.rank === 0) {
-      info.status = "failed";
+      info.status = peerStopped ? "interrupted" : "failed";
       info.error = message;
       info.endedAt = new Date().toISOString();
       await write().catch(() => {});
