@@ -170,6 +170,16 @@ Deno.test("cli data: empty, missing and unknown inputs, and bad flags exit 2", a
         "--max-ind-range",
         "x",
       ],
+      [
+        "convert",
+        "--input",
+        `${dir}/empty.txt`,
+        "--output",
+        `${dir}/o.npz`,
+        "--max-ind-range",
+        "3000000000",
+      ],
+      ["inspect", `${dir}/empty.txt`, "--format", "parquet"],
       ["frobnicate"],
     ];
     for (const args of cases) {
