@@ -84,7 +84,6 @@ function newChunk(capacity: number, trackMissing: boolean): CriteoChunk {
 }
 
 function growChunk(chunk: CriteoChunk): void {
-  const capacity = chunk.labels.length * 2;
   const grow = <T extends Int32Array | Float32Array | Uint8Array>(a: T, make: (n: number) => T) => {
     const b = make(a.length * 2);
     b.set(a);
@@ -95,7 +94,6 @@ function growChunk(chunk: CriteoChunk): void {
   chunk.cat = chunk.cat.map((c) => grow(c, (n) => new Int32Array(n)));
   if (chunk.denseMissing) chunk.denseMissing = grow(chunk.denseMissing, (n) => new Uint8Array(n));
   if (chunk.catMissing) chunk.catMissing = grow(chunk.catMissing, (n) => new Uint8Array(n));
-  void capacity;
 }
 
 function countFields(buffer: Uint8Array, start: number, end: number): number {
@@ -373,4 +371,26 @@ export function newCriteoState(options: ReadOptions): CriteoScanState {
     lines: 0,
     bytes: 0,
   };
+}
+
+const LOG1P_TABLE_SIZE = 1 << 16;
+let log1pTable: Float32Array | undefined;
+
+/**
+ * DLRM's dense transform, log(max(x, 0) + 1), into float32; small values (most
+ * of Criteo's) come from a table of the same float32 values.
+ *
+ * @param values Raw integers.
+ * @param out Where the transformed values go (same length).
+ */
+export function denseTransform(values: Int32Array, out: Float32Array): void {
+  if (!log1pTable) {
+    log1pTable = new Float32Array(LOG1P_TABLE_SIZE);
+    for (let i = 0; i < LOG1P_TABLE_SIZE; i++) log1pTable[i] = Math.log(i + 1);
+  }
+  const table = log1pTable;
+  for (let i = 0; i < out.length; i++) {
+    const x = values[i];
+    out[i] = x <= 0 ? 0 : x < LOG1P_TABLE_SIZE ? table[x] : Math.log(x + 1);
+  }
 }

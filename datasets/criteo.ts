@@ -15,6 +15,7 @@ import {
   type CriteoChunk,
   type CriteoScanState,
   DENSE_COUNT,
+  denseTransform,
   newCriteoState,
   scanCriteo,
   SPARSE_COUNT,
@@ -54,11 +55,7 @@ function chunkToDataset(
 ): Dataset {
   const rows = chunk.rows;
   const dense = new Float32Array(rows * DENSE_COUNT);
-  const xInt = chunk.xInt;
-  for (let i = 0; i < dense.length; i++) {
-    const x = xInt[i];
-    dense[i] = x > 0 ? Math.log(x + 1) : 0;
-  }
+  denseTransform(chunk.xInt, dense);
   const offsets = new Int32Array(rows + 1);
   for (let i = 0; i <= rows; i++) offsets[i] = i;
   const sparse: SparseFeature[] = CRITEO_SPARSE_NAMES.map((name, j) => ({
