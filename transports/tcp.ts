@@ -7,12 +7,28 @@
 import { joinMesh, type MeshOptions, type SocketFamily } from "./_mesh.ts";
 import type { Transport } from "./transport.ts";
 
+/**
+ * The address peers should dial: the listening address, except that a wildcard
+ * (`0.0.0.0`, `::`) is not an address another host can dial, so the first
+ * non-loopback interface address of the same family is published instead.
+ */
+function dialable(hostname: string): string {
+  if (hostname !== "0.0.0.0" && hostname !== "::") return hostname;
+  const family = hostname === "::" ? "IPv6" : "IPv4";
+  const nic = Deno.networkInterfaces().find((n) =>
+    n.family === family && !n.address.startsWith("127.") && n.address !== "::1" &&
+    !n.address.startsWith("fe80:")
+  );
+  return nic?.address ?? (family === "IPv4" ? "127.0.0.1" : "::1");
+}
+
 const tcpFamily: SocketFamily = {
   kind: "tcp",
   listen(options) {
     const listener = Deno.listen({ hostname: options.bind ?? "127.0.0.1", port: 0 });
     const addr = listener.addr as Deno.NetAddr;
-    return { listener, address: JSON.stringify({ hostname: addr.hostname, port: addr.port }) };
+    const address = { hostname: dialable(addr.hostname), port: addr.port };
+    return { listener, address: JSON.stringify(address) };
   },
   async dial(address) {
     const { hostname, port } = JSON.parse(address);
