@@ -107,6 +107,17 @@ function countFields(buffer: Uint8Array, start: number, end: number): number {
  * `state` keep growing across chunks, so indices are first-appearance order over
  * the whole file.
  *
+ * @example Scan a file in chunks of 1000 rows
+ * ```ts
+ * import { newCriteoState, scanCriteo } from "./_criteo_scan.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".txt" });
+ * await Deno.writeTextFile(path, [1, ...Array(39).fill("")].join("\t") + "\n");
+ * const state = newCriteoState({});
+ * for await (const chunk of scanCriteo(path, { batchRows: 1000 }, state)) {
+ *   if (chunk.rows !== 1 || chunk.labels[0] !== 1) throw new Error("unexpected");
+ * }
+ * ```
+ *
  * @param path The file.
  * @param options Scanner options.
  * @param state Filled with the dictionaries and counters.
@@ -360,6 +371,13 @@ function parseAvailable(
 /**
  * Creates the state for scanning one file.
  *
+ * @example Fresh state
+ * ```ts
+ * import { newCriteoState } from "./_criteo_scan.ts";
+ * const state = newCriteoState({ strict: true });
+ * if (state.dictionaries.length !== 26) throw new Error("one dictionary per column");
+ * ```
+ *
  * @param options The reader's options.
  * @returns Fresh dictionaries and counters.
  */
@@ -379,6 +397,14 @@ let log1pTable: Float32Array | undefined;
 /**
  * DLRM's dense transform, log(max(x, 0) + 1), into float32; small values (most
  * of Criteo's) come from a table of the same float32 values.
+ *
+ * @example Transform three values
+ * ```ts
+ * import { denseTransform } from "./_criteo_scan.ts";
+ * const out = new Float32Array(3);
+ * denseTransform(Int32Array.from([-3, 0, 1]), out);
+ * if (out[0] !== 0 || out[2] !== Math.fround(Math.log(2))) throw new Error("wrong");
+ * ```
  *
  * @param values Raw integers.
  * @param out Where the transformed values go (same length).

@@ -46,12 +46,37 @@ class StoredMember implements ZipInputFile {
   }
 }
 
-/** The bytes of a typed array. */
+/**
+ * The bytes of a typed array (a view, no copy).
+ *
+ * @example Bytes of an Int32Array
+ * ```ts
+ * import { bytesOf } from "./_npz_stream.ts";
+ * if (bytesOf(new Int32Array(3)).length !== 12) throw new Error("wrong length");
+ * ```
+ *
+ * @param a The array.
+ * @returns Its bytes.
+ */
 export function bytesOf(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-/** Writes all bytes to a file. */
+/**
+ * Writes all bytes to a file (a single write may take only part of them).
+ *
+ * @example Write bytes
+ * ```ts
+ * import { writeAll } from "./_npz_stream.ts";
+ * const path = await Deno.makeTempFile();
+ * const file = await Deno.open(path, { write: true });
+ * await writeAll(file, new Uint8Array([1, 2, 3]));
+ * file.close();
+ * ```
+ *
+ * @param file The open file.
+ * @param bytes The bytes.
+ */
 export async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   let done = 0;
   while (done < bytes.length) done += await file.write(bytes.subarray(done));
@@ -60,6 +85,16 @@ export async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<vo
 /**
  * Writes members into an `.npz` archive at `path` (overwritten), streaming part
  * files through in blocks.
+ *
+ * @example One array from memory
+ * ```ts
+ * import { assembleNpz, bytesOf } from "./_npz_stream.ts";
+ * import { readNpz } from "./npz.ts";
+ * const path = `${await Deno.makeTempDir()}/a.npz`;
+ * const data = bytesOf(Int32Array.from([1, 2, 3]));
+ * await assembleNpz(path, [{ name: "a", dtype: "<i4", shape: [3], data }], false);
+ * if ((await readNpz(path)).get("a")?.data[2] !== 3) throw new Error("wrong value");
+ * ```
  *
  * @param path The archive.
  * @param members The arrays, in order.
