@@ -220,6 +220,7 @@ export async function runRank(
       mpi: config.mpi,
       timeoutMs,
       exchangeTimeoutMs: timeoutMs,
+      collective: config.collective,
     });
   } catch (e) {
     stopWatch();
