@@ -7,6 +7,7 @@
  */
 
 import { withTimeout } from "../transports/_deadline.ts";
+import { TimeoutError } from "../transports/errors.ts";
 import type { Transport } from "../transports/transport.ts";
 import { type Alltoallv, checkBlocks, type IterationBlocks } from "./alltoallv.ts";
 
@@ -28,12 +29,14 @@ import { type Alltoallv, checkBlocks, type IterationBlocks } from "./alltoallv.t
  * @param transport The transport.
  * @param tag The tag of this exchange.
  * @param blocks `blocks[q]` goes to rank q.
+ * @param missing If given, holds the ranks whose block has not arrived yet (for timeout messages).
  * @returns `result[q]` is what rank q sent to this rank.
  */
 export async function alltoallvOnce(
   transport: Transport,
   tag: number,
   blocks: Uint8Array[],
+  missing?: Set<number>,
 ): Promise<Uint8Array[]> {
   const { rank, size } = transport;
   checkBlocks(blocks, size);
@@ -43,8 +46,14 @@ export async function alltoallvOnce(
   for (let i = 1; i < size; i++) {
     const to = (rank + i) % size;
     const from = (rank - i + size) % size;
+    missing?.add(from);
     pending.push(transport.send(to, tag, blocks[to]));
-    pending.push(transport.recv(from, tag).then((b) => (out[from] = b)));
+    pending.push(
+      transport.recv(from, tag).then((b) => {
+        out[from] = b;
+        missing?.delete(from);
+      }),
+    );
   }
   await Promise.all(pending);
   return out;
@@ -77,11 +86,24 @@ export class SyncAlltoallv implements Alltoallv {
 
   async exchange(blocks: Uint8Array[]): Promise<IterationBlocks> {
     const iter = this.#next++;
-    const out = await withTimeout(
-      alltoallvOnce(this.#transport, this.#tagBase + iter, blocks),
-      this.#timeoutMs,
-      `Rank ${this.rank} timed out after ${this.#timeoutMs} ms in iteration ${iter}`,
-    );
+    const missing = new Set<number>();
+    let out: Uint8Array[];
+    try {
+      out = await withTimeout(
+        alltoallvOnce(this.#transport, this.#tagBase + iter, blocks, missing),
+        this.#timeoutMs,
+        `Rank ${this.rank} timed out in iteration ${iter}`,
+      );
+    } catch (e) {
+      if (e instanceof TimeoutError) {
+        throw new TimeoutError(
+          `Rank ${this.rank} timed out after ${this.#timeoutMs} ms in iteration ${iter} waiting for rank(s) ${
+            [...missing].join(", ")
+          }`,
+        );
+      }
+      throw e;
+    }
     return { iter, blocks: out, readyAtMs: performance.timeOrigin + performance.now() };
   }
 
