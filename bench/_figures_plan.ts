@@ -81,7 +81,14 @@ export interface FigurePlan {
 interface Flavour {
   lags: number[];
   lagSweep: number[];
-  balancedIters: number | null;
+  /**
+   * fig-balanced: one run over the whole 8 B..1 MiB sweep (null), or one run per
+   * listed size (bench rewrites its CSVs after every configuration, so long sweeps
+   * of many repeats get slow).
+   */
+  balancedSizes: number[] | null;
+  /** fig-balanced iterations at a size. */
+  balancedIters: (size: number) => number;
   iters: number;
   dlrm: {
     balancedIters: number;
@@ -103,7 +110,8 @@ interface Flavour {
 const QUICK: Flavour = {
   lags: [1, 2, 4, 8],
   lagSweep: [1, 2, 4, 8, 16],
-  balancedIters: 200,
+  balancedSizes: null,
+  balancedIters: () => 200,
   iters: 300,
   dlrm: {
     balancedIters: 40,
@@ -125,21 +133,23 @@ const QUICK: Flavour = {
 const FULL: Flavour = {
   lags: [1, 2, 4, 8],
   lagSweep: [1, 2, 4, 8, 16],
-  // OSU's defaults: 1,000 iterations up to 8 KiB, 100 above.
-  balancedIters: null,
-  iters: 1000,
+  // Every power of 4 from 8 B, and 1 MiB.
+  balancedSizes: [8, 32, 128, 512, 2048, 8192, 32768, 131072, 524288, 1048576],
+  // Half OSU's defaults (1,000 iterations up to 8 KiB, 100 above): 3 repeats give the spread.
+  balancedIters: (size) => size <= 8192 ? 500 : 100,
+  iters: 500,
   dlrm: {
-    balancedIters: 100,
-    unbalancedIters: 150,
+    balancedIters: 60,
+    unbalancedIters: 100,
     rows: 65536,
-    delays: ["exp:2ms", "exp:5ms"],
+    delays: ["exp:5ms"],
     skews: ["tables:0:8", "zipf:1.2"],
   },
   baseSize: 4096,
   delaySize: 1024,
   hotFactors: [2, 4, 8, 16],
   randomCvs: [0.25, 0.5, 1, 1.5, 2],
-  delayMeansMs: [0.25, 0.5, 1, 2, 3, 4],
+  delayMeansMs: [0.5, 1, 2, 3, 4],
   lagDelay: "exp:2ms",
   scaleIters: 1000,
   scaleDelays: ["exp:2ms", "exp:0.5ms"],
@@ -192,9 +202,8 @@ export function planFigures(options: FigurePlanOptions = {}): FigurePlan {
   }
   const cpus = options.cpus ?? navigator.hardwareConcurrency;
   const figures = FIGURE_IDS.filter((id) => !options.only || options.only.includes(id));
-  const itersOf = (planned: number | null) => options.iters ?? planned;
-  const warmupOf = (iters: number | null) =>
-    iters === null ? null : Math.max(1, Math.ceil(iters / 10));
+  const itersOf = (planned: number) => options.iters ?? planned;
+  const warmupOf = (iters: number) => Math.max(1, Math.ceil(iters / 10));
   const steps: FigureStep[] = [];
 
   const bench = (
@@ -204,7 +213,7 @@ export function planFigures(options: FigurePlanOptions = {}): FigurePlan {
     workload: "alltoallv" | "dlrm",
     flags: string[],
     lags: number[],
-    plannedIters: number | null,
+    plannedIters: number,
     label: string,
     configs: number,
   ) => {
@@ -222,7 +231,10 @@ export function planFigures(options: FigurePlanOptions = {}): FigurePlan {
       "--lag",
       [0, ...lags].join(","),
       ...flags,
-      ...(iters === null ? [] : ["--iters", String(iters), "--warmup", String(warmup)]),
+      "--iters",
+      String(iters),
+      "--warmup",
+      String(warmup),
       "--repeat",
       String(repeat),
       "--figure",
@@ -253,17 +265,33 @@ export function planFigures(options: FigurePlanOptions = {}): FigurePlan {
       case "fig-balanced": {
         const range: [number, number] = [8, 1 << 20];
         for (const r of ranks) {
-          bench(
-            figure,
-            `r${r}`,
-            r,
-            "alltoallv",
-            ["--sizes", range.join(":")],
-            flavour.lags,
-            flavour.balancedIters,
-            `alltoallv 8 B..1 MiB, ${lagText(flavour.lags)}`,
-            configsOf(sweepSizes(range).length, flavour.lags, false),
-          );
+          if (flavour.balancedSizes === null) {
+            bench(
+              figure,
+              `r${r}`,
+              r,
+              "alltoallv",
+              ["--sizes", range.join(":")],
+              flavour.lags,
+              flavour.balancedIters(0),
+              `alltoallv 8 B..1 MiB, ${lagText(flavour.lags)}`,
+              configsOf(sweepSizes(range).length, flavour.lags, false),
+            );
+            continue;
+          }
+          for (const size of flavour.balancedSizes) {
+            bench(
+              figure,
+              `${size}-r${r}`,
+              r,
+              "alltoallv",
+              ["--sizes", `${size}:${size}`],
+              flavour.lags,
+              flavour.balancedIters(size),
+              `alltoallv ${size} B, ${lagText(flavour.lags)}`,
+              configsOf(1, flavour.lags, false),
+            );
+          }
         }
         break;
       }
@@ -404,7 +432,7 @@ export function planFigures(options: FigurePlanOptions = {}): FigurePlan {
       }
       case "fig-scale": {
         const dir = joinPath(out, figure, "simulated");
-        const iters = itersOf(flavour.scaleIters)!;
+        const iters = itersOf(flavour.scaleIters);
         const lagDir = figures.includes("fig-lag")
           ? joinPath(out, "fig-lag", `r${ranks[0]}`)
           : null;

@@ -60,11 +60,24 @@ Deno.test("figures plan: each figure's runs fit what its chart plots", () => {
   const plan = planFigures({ cpus: 2 });
   const of = (id: string) => plan.steps.filter((s) => s.figure === id);
 
+  // fig-balanced: 8 B to 1 MiB, one run per size in full (one sweep in quick), at both rank
+  // counts, lags 0..8, no delay, no imbalance.
   const balanced = of("fig-balanced");
-  deepStrictEqual(balanced.map((s) => flag(s, "--sizes")), ["8:1048576", "8:1048576"]);
-  deepStrictEqual(balanced.map((s) => s.ranks), [2, 4]);
+  const sizes = (r: number) =>
+    balanced.filter((s) => s.ranks === r).map((s) => flag(s, "--sizes")!.split(":").map(Number));
+  for (const r of [2, 4]) {
+    const list = sizes(r);
+    ok(list.every(([min, max]) => min === max));
+    equal(list[0][0], 8);
+    equal(list.at(-1)![0], 1 << 20);
+    ok(list.length >= 8);
+  }
   deepStrictEqual(lagsOf(balanced[0]), [0, 1, 2, 4, 8]);
   ok(balanced.every((s) => !flag(s, "--delay") && !flag(s, "--imbalance")));
+  deepStrictEqual(
+    planFigures({ quick: true, only: ["fig-balanced"] }).steps.map((s) => flag(s, "--sizes")),
+    ["8:1048576"],
+  );
 
   // fig-hetero: hot factors 2..16 and random CVs up to 2, each beside an unimbalanced base
   // of the same ranks; no hot rank at 2 ranks (every block touches it there).
