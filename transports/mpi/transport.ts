@@ -2,23 +2,29 @@
  * The transport interface over MPI point-to-point messages, called through
  * Deno FFI.
  *
- * Sends are `MPI_Isend`; receives use a matched probe (`MPI_Improbe`) to learn
- * the size of the next message from that peer under that tag, then
- * `MPI_Imrecv` into a buffer of exactly that size, so messages of any length
- * need no header and no copy. MPI's non-overtaking rule plus one queue per
- * (peer, tag) keep messages with the same peer and tag in send order; MPI also
- * keeps messages that arrive before they are asked for. Transport tags are
+ * Sends are `MPI_Isend`. Receiving, one matched probe for any source and tag
+ * (`MPI_Improbe`) per poll finds every message that has come in, whatever the
+ * number of receives waiting (the BLS collective posts receives iterations
+ * ahead; probing for each made every poll cost a dozen MPI calls); each is
+ * received with `MPI_Imrecv` into a buffer of exactly its size, so messages of
+ * any length need no header, and kept per (peer, tag) until asked for. MPI
+ * matches messages from one sender in send order, so messages with the same
+ * peer and tag are handed out in send order. Transport tags are
  * mapped to MPI tags modulo `MPI_TAG_UB + 1` (2^31 for OpenMPI, 2^28 for
  * MPICH): tags that differ by a multiple of that share one MPI tag and are
  * matched in the order they were sent.
  *
  * Progress: a poll loop tests every outstanding request and probes every
- * waiting receive. While work is outstanding it polls in microtask turns for
- * slices of `sliceTurns` polls (so latency stays near the cost of one poll), between
- * slices yields to the event loop through a MessageChannel (a few microseconds,
- * no timer clamping; `setTimeout(0)` measured 2 ms here) and, after `spinMs`
- * without progress, sleeps `idleSleepMs` between polls so that a rank waiting
- * for a slow peer does not burn a core.
+ * waiting receive, in three tiers. Hot: while polls keep finding work (and for
+ * `spinTurns` fruitless polls after), it polls in microtask turns, so latency
+ * stays near the cost of one poll, yielding to the event loop every
+ * `sliceTurns` polls through a MessageChannel (a few microseconds, no timer
+ * clamping; `setTimeout(0)` measured 2 ms here). Napping: then it sleeps
+ * `napMicros` between polls on a helper thread (`usleep`, nonblocking FFI),
+ * which costs no CPU: receives posted ahead by the BLS collective keep the loop
+ * busy for whole runs, and spinning through them took the core from the rank's
+ * own main thread and from other ranks (10x slower iterations with 3 ranks on 2
+ * cores). Idle: after `napUntilMs` without progress it sleeps `idleSleepMs`.
  *
  * @module
  */
@@ -39,17 +45,21 @@ import {
 /** Options of the MPI transport. */
 export interface MpiTransportOptions extends MpiOptions {
   /**
-   * Milliseconds the progress loop keeps polling at full speed after the last
-   * completed operation before it starts sleeping between polls (default 20).
+   * Polls in a row that find nothing to do before the loop stops spinning
+   * (default 256, some 50-100 us).
    */
-  spinMs?: number;
-  /** Milliseconds slept between polls once idle longer than `spinMs` (default 1). */
-  idleSleepMs?: number;
+  spinTurns?: number;
   /**
-   * Polls the loop makes in microtask turns before it lets the event loop run
-   * timers and I/O (default 256, some 50-100 us).
+   * Polls made in microtask turns before the loop lets the event loop run
+   * timers and I/O while spinning (default 256).
    */
   sliceTurns?: number;
+  /** Microseconds napped between polls once the loop stops spinning (default 50). */
+  napMicros?: number;
+  /** Milliseconds of napping without progress before the loop sleeps instead (default 20). */
+  napUntilMs?: number;
+  /** Milliseconds slept between polls after that (default 1). */
+  idleSleepMs?: number;
   /**
    * Receives of at least this many bytes are completed by `MPI_Wait` on a
    * helper thread instead of polling (default 65536; Infinity disables).
@@ -80,15 +90,28 @@ interface SendOp {
   readonly reject: (error: Error) => void;
 }
 
-interface RecvOp {
+interface Waiter {
   readonly peer: number;
   readonly tag: number;
-  readonly mpiTag: number;
-  state: "probe" | "recv" | "thread" | "done";
-  buffer?: Uint8Array;
-  slot?: Slot;
   readonly resolve: (data: Uint8Array) => void;
   readonly reject: (error: Error) => void;
+}
+
+/** A message MPI matched for us, being received or waiting for its `recv`. */
+interface Arrival {
+  readonly key: number;
+  readonly buffer: Uint8Array;
+  readonly slot: Slot;
+  done: boolean;
+}
+
+let libc: { symbols: { usleep(micros: number): Promise<number> } } | undefined;
+/** Sleeps on a helper thread: finer than setTimeout (1-2 ms here), and costs no CPU. */
+function nap(micros: number): Promise<number> {
+  libc ??= Deno.dlopen("libc.so.6", {
+    usleep: { parameters: ["u32"], result: "i32", nonblocking: true },
+  });
+  return libc.symbols.usleep(micros);
 }
 
 // Offsets in the transport's scratch block.
@@ -96,6 +119,10 @@ const FLAG = 0;
 const COUNT = 8;
 const MESSAGE = 16;
 const STATUS = 32;
+// MPI_ANY_TAG is -1 in both families (MPI_ANY_SOURCE differs: see the ABI table).
+const ANY_TAG = -1;
+// Messages matched per poll before the loop gives others a turn.
+const MAX_MATCHES_PER_POLL = 64;
 // Receive slabs: messages up to 4 KiB are carved from 256 KiB slabs.
 const SLAB_BYTES = 256 * 1024;
 const SLAB_PIECE_MAX = 4096;
@@ -113,12 +140,22 @@ class MpiTransportImpl implements MpiTransport {
   #flagAddress: bigint;
   #slots = new SlotPool();
   #sends: SendOp[] = [];
-  #queues = new Map<number, RecvOp[]>();
-  #receiving = 0;
+  // Receives asked for and not yet satisfied, per (peer, MPI tag).
+  #waiters = new Map<number, Waiter[]>();
+  #waiting = 0;
+  // Messages matched by MPI, per (peer, MPI tag) in matching order; those done
+  // wait there for their recv() (MPI matches messages of one sender in order).
+  #inbox = new Map<number, Arrival[]>();
+  // Arrivals whose MPI_Imrecv is still running, tested by the poll loop.
+  #inFlight: Arrival[] = [];
+  #bufferedBytes = 0;
+  #peakBufferedBytes = 0;
   #running = false;
   #closed = false;
   #failure: Error | undefined;
-  #spinMs: number;
+  #spinTurns: number;
+  #napMicros: number;
+  #napUntilMs: number;
   #idleSleepMs: number;
   #sliceTurns: number;
   #threadWaitBytes: number;
@@ -136,8 +173,8 @@ class MpiTransportImpl implements MpiTransport {
   #bases = new WeakMap<ArrayBufferLike, bigint>();
   #bytesSent = 0;
   #bytesReceived = 0;
-  // Receives whose MPI_Imrecv was still running at close: kept until MPI_Finalize.
-  #abandoned: RecvOp[] = [];
+  // Whether receives were still running at close (their buffers stay referenced).
+  #abandoned: Arrival[] = [];
 
   constructor(session: MpiSession, options: MpiTransportOptions) {
     this.session = session;
@@ -147,7 +184,9 @@ class MpiTransportImpl implements MpiTransport {
     this.tagUpperBound = session.tagUpperBound;
     this.#comm = session.dupWorld();
     this.#flagAddress = this.#scratch.at(FLAG);
-    this.#spinMs = options.spinMs ?? 20;
+    this.#spinTurns = options.spinTurns ?? 256;
+    this.#napMicros = options.napMicros ?? 50;
+    this.#napUntilMs = options.napUntilMs ?? 20;
     this.#idleSleepMs = options.idleSleepMs ?? 1;
     this.#sliceTurns = options.sliceTurns ?? 256;
     this.#threadWaitBytes = options.threadWaitBytes ?? 64 * 1024;
@@ -200,40 +239,40 @@ class MpiTransportImpl implements MpiTransport {
   recv(peer: number, tag: number): Promise<Uint8Array> {
     checkPeerAndTag(this.size, peer, tag);
     if (this.#closed) return Promise.reject(this.#closedError(peer, tag));
-    const mpiTag = tag % (this.tagUpperBound + 1);
-    const key = peer * (this.tagUpperBound + 1) + mpiTag;
+    const key = peer * (this.tagUpperBound + 1) + tag % (this.tagUpperBound + 1);
     return new Promise((resolve, reject) => {
-      const op: RecvOp = { peer, tag, mpiTag, state: "probe", resolve, reject };
-      let queue = this.#queues.get(key);
-      if (queue === undefined) this.#queues.set(key, queue = []);
-      queue.push(op);
-      this.#receiving += 1;
+      let waiters = this.#waiters.get(key);
+      if (waiters === undefined) this.#waiters.set(key, waiters = []);
+      waiters.push({ peer, tag, resolve, reject });
+      this.#waiting += 1;
       try {
-        // Try at once: a message that is already here costs no loop turn.
-        if (queue.length === 1) this.#pollQueue(key, queue);
+        // A message already here, or matchable now, costs no loop turn.
+        this.#deliver(key);
+        if (this.#waiting > 0) this.#pollIncoming();
       } catch (error) {
         this.#fail(error as Error);
         return;
       }
-      if (op.state !== "done") this.#start();
+      this.#start();
     });
   }
 
   /**
-   * Traffic counters. Messages that arrived before they were asked for stay
-   * inside the MPI library, where they cannot be counted: `bufferedBytes` is 0.
+   * Traffic counters. `bufferedBytes` counts messages received from MPI and not
+   * yet taken by `recv`; messages MPI holds but nobody has polled for yet are
+   * inside the library, where they cannot be counted.
    */
   stats(): TransportStats {
     return {
-      bufferedBytes: 0,
-      peakBufferedBytes: 0,
+      bufferedBytes: this.#bufferedBytes,
+      peakBufferedBytes: this.#peakBufferedBytes,
       bytesSent: this.#bytesSent,
       bytesReceived: this.#bytesReceived,
     };
   }
 
   resetPeak(): void {
-    // Nothing to reset: see stats().
+    this.#peakBufferedBytes = this.#bufferedBytes;
   }
 
   /** Reports the reason on stderr, then `MPI_Abort`: the launcher ends every rank. */
@@ -246,15 +285,13 @@ class MpiTransportImpl implements MpiTransport {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const queue of this.#queues.values()) {
-      for (const op of queue) {
-        if (op.state === "recv" || op.state === "thread") this.#abandoned.push(op);
-        op.state = "done";
-        op.reject(this.#closedError(op.peer, op.tag));
-      }
+    for (const waiters of this.#waiters.values()) {
+      for (const waiter of waiters) waiter.reject(this.#closedError(waiter.peer, waiter.tag));
     }
-    this.#queues.clear();
-    this.#receiving = 0;
+    this.#waiters.clear();
+    this.#waiting = 0;
+    this.#abandoned = this.#inFlight;
+    this.#inFlight = [];
     // Let outstanding sends finish (MPI_Finalize with active requests is erroneous).
     const deadline = performance.now() + this.#closeTimeoutMs;
     // Threads inside MPI_Wait must leave before MPI_Finalize.
@@ -336,101 +373,118 @@ class MpiTransportImpl implements MpiTransport {
     return progressed;
   }
 
-  /** Advances one (peer, tag) queue; returns whether anything moved. */
-  #pollQueue(key: number, queue: RecvOp[]): boolean {
-    const { fn, byte } = this.session.lib;
-    const scratch = this.#scratch;
-    let progressed = false;
-    for (const op of queue) {
-      if (op.state === "probe") {
-        this.session.check(
-          fn.MPI_Improbe(
-            op.peer,
-            op.mpiTag,
-            this.#comm,
-            this.#flagAddress,
-            scratch.at(MESSAGE),
-            scratch.at(STATUS),
-          ),
-          `MPI_Improbe for rank ${op.peer}`,
-        );
-        // Later receives of this queue must wait: MPI matches them in order.
-        if (scratch.view.getInt32(FLAG, true) === 0) break;
-        this.session.check(
-          fn.MPI_Get_count(scratch.at(STATUS), byte, scratch.at(COUNT)),
-          "MPI_Get_count",
-        );
-        const [buffer, address] = this.#receiveBuffer(scratch.view.getInt32(COUNT, true));
-        const slot = this.#slots.take();
-        this.session.check(
-          fn.MPI_Imrecv(
-            address,
-            buffer.byteLength,
-            byte,
-            scratch.at(MESSAGE),
-            slot.address,
-          ),
-          `MPI_Imrecv from rank ${op.peer}`,
-        );
-        op.state = "recv";
-        op.buffer = buffer;
-        op.slot = slot;
-        progressed = true;
-        if (buffer.byteLength >= this.#threadWaitBytes) {
-          // A large matched message: let a helper thread drive it to the end
-          // (it is sure to complete: the sender has sent it).
-          op.state = "thread";
-          this.#threadWaits += 1;
-          this.#receiving -= 1; // the poll loop need not run for it
-          fn.MPI_Wait_async(slot.address, this.session.abi.statusIgnore).then((code) => {
-            this.#threadWaits -= 1;
-            this.#slots.give(slot);
-            if (code !== 0) {
-              this.#fail(
-                new RunError(`MPI_Wait on a message from rank ${op.peer} failed (${code})`),
-              );
-              return;
-            }
-            if (op.state !== "thread") return; // closed meanwhile
-            op.state = "done";
-            if (op.peer !== this.rank) this.#bytesReceived += buffer.byteLength;
-            op.resolve(buffer);
-            this.#removeDone(key);
-          });
-          continue;
-        }
-      }
-      if (op.state === "recv" && this.#test(op.slot!)) {
-        this.#slots.give(op.slot!);
-        op.state = "done";
-        this.#receiving -= 1;
-        if (op.peer !== this.rank) this.#bytesReceived += op.buffer!.byteLength;
-        op.resolve(op.buffer!);
-        progressed = true;
-      }
+  /** Hands finished arrivals of `key` to its waiters, in order. */
+  #deliver(key: number): void {
+    const inbox = this.#inbox.get(key);
+    const waiters = this.#waiters.get(key);
+    if (inbox === undefined || waiters === undefined) return;
+    while (inbox.length > 0 && inbox[0].done && waiters.length > 0) {
+      const arrival = inbox.shift()!;
+      const waiter = waiters.shift()!;
+      this.#waiting -= 1;
+      this.#bufferedBytes -= arrival.buffer.byteLength;
+      waiter.resolve(arrival.buffer);
     }
-    if (progressed) this.#removeDone(key);
-    return progressed;
+    if (inbox.length === 0) this.#inbox.delete(key);
+    if (waiters.length === 0) this.#waiters.delete(key);
   }
 
-  #removeDone(key: number): void {
-    const queue = this.#queues.get(key);
-    if (queue === undefined) return;
-    const left = queue.filter((op) => op.state !== "done");
-    if (left.length === 0) this.#queues.delete(key);
-    else if (left.length !== queue.length) this.#queues.set(key, left);
+  #arrived(arrival: Arrival, peer: number): void {
+    arrival.done = true;
+    this.#slots.give(arrival.slot);
+    if (peer !== this.rank) this.#bytesReceived += arrival.buffer.byteLength;
+    this.#deliver(arrival.key);
+  }
+
+  /**
+   * Matches every message MPI has for this communicator (one probe for any
+   * source and tag, however many receives wait) and starts receiving each into
+   * a buffer of its size; tests those still arriving. Returns whether anything
+   * moved.
+   */
+  #pollIncoming(): boolean {
+    const { fn, byte } = this.session.lib;
+    const { abi } = this.session;
+    const scratch = this.#scratch;
+    let progressed = false;
+    for (let matched = 0; matched < MAX_MATCHES_PER_POLL; matched++) {
+      this.session.check(
+        fn.MPI_Improbe(
+          abi.anySource,
+          ANY_TAG,
+          this.#comm,
+          this.#flagAddress,
+          scratch.at(MESSAGE),
+          scratch.at(STATUS),
+        ),
+        "MPI_Improbe",
+      );
+      if (scratch.view.getInt32(FLAG, true) === 0) break;
+      const peer = scratch.view.getInt32(STATUS + abi.statusOffsets.source, true);
+      const mpiTag = scratch.view.getInt32(STATUS + abi.statusOffsets.tag, true);
+      this.session.check(
+        fn.MPI_Get_count(scratch.at(STATUS), byte, scratch.at(COUNT)),
+        "MPI_Get_count",
+      );
+      const [buffer, address] = this.#receiveBuffer(scratch.view.getInt32(COUNT, true));
+      const slot = this.#slots.take();
+      this.session.check(
+        fn.MPI_Imrecv(address, buffer.byteLength, byte, scratch.at(MESSAGE), slot.address),
+        `MPI_Imrecv from rank ${peer}`,
+      );
+      const key = peer * (this.tagUpperBound + 1) + mpiTag;
+      const arrival: Arrival = { key, buffer, slot, done: false };
+      let inbox = this.#inbox.get(key);
+      if (inbox === undefined) this.#inbox.set(key, inbox = []);
+      inbox.push(arrival);
+      this.#bufferedBytes += buffer.byteLength;
+      if (this.#bufferedBytes > this.#peakBufferedBytes) {
+        this.#peakBufferedBytes = this.#bufferedBytes;
+      }
+      progressed = true;
+      if (this.#test(slot)) {
+        this.#arrived(arrival, peer);
+      } else if (buffer.byteLength >= this.#threadWaitBytes) {
+        // A large matched message: a helper thread drives it to the end (it is
+        // sure to complete, the sender has sent it) while the loop goes on.
+        this.#threadWaits += 1;
+        fn.MPI_Wait_async(slot.address, abi.statusIgnore).then((code) => {
+          this.#threadWaits -= 1;
+          if (this.#closed) return;
+          if (code !== 0) {
+            this.#fail(new RunError(`MPI_Wait on a message from rank ${peer} failed (${code})`));
+            return;
+          }
+          this.#arrived(arrival, peer);
+        });
+      } else {
+        this.#inFlight.push(arrival);
+      }
+    }
+    if (this.#inFlight.length > 0) {
+      let kept = 0;
+      for (const arrival of this.#inFlight) {
+        if (this.#test(arrival.slot)) {
+          this.#arrived(arrival, Math.floor(arrival.key / (this.tagUpperBound + 1)));
+          progressed = true;
+        } else {
+          this.#inFlight[kept++] = arrival;
+        }
+      }
+      this.#inFlight.length = kept;
+    }
+    return progressed;
   }
 
   #poll(): boolean {
-    let progressed = this.#sends.length > 0 && this.#pollSends();
-    for (const [key, queue] of this.#queues) {
-      if (this.#pollQueue(key, queue)) progressed = true;
-    }
-    return progressed;
+    const sent = this.#sends.length > 0 && this.#pollSends();
+    const received = this.#pollIncoming();
+    return sent || received;
   }
 
   #busy(): boolean {
-    return !this.#closed && (this.#sends.length > 0 || this.#receiving > 0);
+    return !this.#closed &&
+      (this.#sends.length > 0 || this.#waiting > 0 || this.#inFlight.length > 0);
   }
 
   #start(): void {
@@ -450,27 +504,30 @@ class MpiTransportImpl implements MpiTransport {
     // A pending operation keeps the process alive; an idle transport does not.
     this.#channel.port1.ref();
     try {
-      let lastProgress = performance.now();
-      let progressed = false;
+      let fruitless = 0; // polls in a row that moved nothing
       let turns = 0;
+      let idleSince = 0;
       while (this.#busy()) {
-        if (this.#poll()) progressed = true;
-        if (++turns < this.#sliceTurns) {
-          // Microtask turns keep latency near the cost of one poll; other
-          // promise continuations (the caller's next send) still run between them.
-          await undefined;
+        if (this.#poll()) fruitless = 0;
+        else fruitless += 1;
+        if (fruitless < this.#spinTurns) {
+          // Hot: microtask turns keep latency near the cost of one poll; other
+          // promise continuations (the caller's next send) run between them.
+          if (++turns < this.#sliceTurns) {
+            await undefined;
+          } else {
+            turns = 0;
+            await this.#yield(); // let timers and I/O run
+          }
           continue;
         }
-        // End of a slice (performance.now() is an op, ~0.3 us: read it only here).
-        turns = 0;
+        // Cold: receives posted ahead (BLS) keep the loop busy for long
+        // stretches; spinning then would take the core from this rank's own
+        // main thread and from other ranks.
         const now = performance.now();
-        if (progressed) lastProgress = now;
-        progressed = false;
-        if (now - lastProgress > this.#spinMs) {
-          await new Promise((r) => setTimeout(r, this.#idleSleepMs));
-        } else {
-          await this.#yield(); // let timers and I/O run
-        }
+        if (fruitless === this.#spinTurns) idleSince = now;
+        if (now - idleSince < this.#napUntilMs) await nap(this.#napMicros);
+        else await new Promise((r) => setTimeout(r, this.#idleSleepMs));
       }
     } finally {
       this.#running = false;
@@ -482,9 +539,9 @@ class MpiTransportImpl implements MpiTransport {
     this.#failure ??= error;
     for (const op of this.#sends) op.reject(error);
     this.#sends = [];
-    for (const queue of this.#queues.values()) for (const op of queue) op.reject(error);
-    this.#queues.clear();
-    this.#receiving = 0;
+    for (const waiters of this.#waiters.values()) for (const w of waiters) w.reject(error);
+    this.#waiters.clear();
+    this.#waiting = 0;
   }
 }
 
