@@ -82,13 +82,13 @@ interface Flavour {
   lags: number[];
   lagSweep: number[];
   /**
-   * fig-balanced: one run over the whole 8 B..1 MiB sweep (null), or one run per
-   * listed size (bench rewrites its CSVs after every configuration, so long sweeps
-   * of many repeats get slow).
+   * fig-balanced: one run per `[min, max, iters]` range of sizes (bench rewrites its
+   * CSVs after every configuration, so long sweeps of many repeats get slow).
    */
-  balancedSizes: number[] | null;
-  /** fig-balanced iterations at a size. */
-  balancedIters: (size: number) => number;
+  balanced: [number, number, number][];
+  /** Iterations of an undelayed exchange of a few KiB (thousands per second). */
+  fastIters: number;
+  /** Iterations of a delayed exchange (a few ms each). */
   iters: number;
   dlrm: {
     balancedIters: number;
@@ -110,12 +110,12 @@ interface Flavour {
 const QUICK: Flavour = {
   lags: [1, 2, 4, 8],
   lagSweep: [1, 2, 4, 8, 16],
-  balancedSizes: null,
-  balancedIters: () => 200,
+  balanced: [[8, 8192, 1000], [16384, 1 << 20, 200]],
+  fastIters: 1000,
   iters: 300,
   dlrm: {
-    balancedIters: 40,
-    unbalancedIters: 60,
+    balancedIters: 80,
+    unbalancedIters: 100,
     rows: 16384,
     delays: ["exp:5ms"],
     skews: ["tables:0:8"],
@@ -133,14 +133,15 @@ const QUICK: Flavour = {
 const FULL: Flavour = {
   lags: [1, 2, 4, 8],
   lagSweep: [1, 2, 4, 8, 16],
-  // Every power of 4 from 8 B, and 1 MiB.
-  balancedSizes: [8, 32, 128, 512, 2048, 8192, 32768, 131072, 524288, 1048576],
-  // Half OSU's defaults (1,000 iterations up to 8 KiB, 100 above): 3 repeats give the spread.
-  balancedIters: (size) => size <= 8192 ? 500 : 100,
+  // Every power of 4 from 8 B, and 1 MiB; each size its own run.
+  balanced: [8, 32, 128, 512, 2048, 8192, 32768, 131072, 524288, 1 << 20].map((
+    size,
+  ): [number, number, number] => [size, size, size <= 8192 ? 3000 : 200]),
+  fastIters: 3000,
   iters: 500,
   dlrm: {
-    balancedIters: 60,
-    unbalancedIters: 100,
+    balancedIters: 100,
+    unbalancedIters: 150,
     rows: 65536,
     delays: ["exp:5ms"],
     skews: ["tables:0:8", "zipf:1.2"],
@@ -160,6 +161,14 @@ const DEFAULT_OUT = "results/figures";
 const DLRM_BATCH = 1024;
 /** Global batch of the synthetic (skewed, delayed) DLRM runs: about 20 ms a batch on 2 cores. */
 const DLRM_SKEW_BATCH = 512;
+
+function formatSize(bytes: number): string {
+  return bytes >= 1 << 20
+    ? `${bytes / (1 << 20)} MiB`
+    : bytes >= 1024
+    ? `${bytes / 1024} KiB`
+    : `${bytes} B`;
+}
 
 function joinPath(dir: string, ...parts: string[]): string {
   return [dir.replace(/\/+$/, "") || "/", ...parts].join("/");
@@ -263,33 +272,19 @@ export function planFigures(options: FigurePlanOptions = {}): FigurePlan {
   for (const figure of figures) {
     switch (figure) {
       case "fig-balanced": {
-        const range: [number, number] = [8, 1 << 20];
         for (const r of ranks) {
-          if (flavour.balancedSizes === null) {
+          for (const [min, max, iters] of flavour.balanced) {
+            const sizes = min === max ? `${min} B` : `${formatSize(min)}..${formatSize(max)}`;
             bench(
               figure,
-              `r${r}`,
+              min === max ? `${min}-r${r}` : `${min}-${max}-r${r}`,
               r,
               "alltoallv",
-              ["--sizes", range.join(":")],
+              ["--sizes", `${min}:${max}`],
               flavour.lags,
-              flavour.balancedIters(0),
-              `alltoallv 8 B..1 MiB, ${lagText(flavour.lags)}`,
-              configsOf(sweepSizes(range).length, flavour.lags, false),
-            );
-            continue;
-          }
-          for (const size of flavour.balancedSizes) {
-            bench(
-              figure,
-              `${size}-r${r}`,
-              r,
-              "alltoallv",
-              ["--sizes", `${size}:${size}`],
-              flavour.lags,
-              flavour.balancedIters(size),
-              `alltoallv ${size} B, ${lagText(flavour.lags)}`,
-              configsOf(1, flavour.lags, false),
+              iters,
+              `alltoallv ${sizes}, ${lagText(flavour.lags)}`,
+              configsOf(sweepSizes([min, max]).length, flavour.lags, false),
             );
           }
         }
@@ -318,7 +313,7 @@ export function planFigures(options: FigurePlanOptions = {}): FigurePlan {
               "alltoallv",
               [...sizes, "--imbalance", spec],
               flavour.lags,
-              flavour.iters,
+              flavour.fastIters,
               `alltoallv ${size} B imbalance ${spec}, ${lagText(flavour.lags)}`,
               configsOf(1, flavour.lags, false),
             );
@@ -338,7 +333,7 @@ export function planFigures(options: FigurePlanOptions = {}): FigurePlan {
               "alltoallv",
               ["--sizes", `${size}:${size}`, "--delay", delay],
               flavour.lags,
-              flavour.iters,
+              delay === "none" ? flavour.fastIters : flavour.iters,
               `alltoallv ${size} B delay ${delay}, ${lagText(flavour.lags)}`,
               configsOf(1, flavour.lags, delay !== "none"),
             );

@@ -60,7 +60,7 @@ Deno.test("figures plan: each figure's runs fit what its chart plots", () => {
   const plan = planFigures({ cpus: 2 });
   const of = (id: string) => plan.steps.filter((s) => s.figure === id);
 
-  // fig-balanced: 8 B to 1 MiB, one run per size in full (one sweep in quick), at both rank
+  // fig-balanced: 8 B to 1 MiB, one run per size in full (two sweeps in quick), at both rank
   // counts, lags 0..8, no delay, no imbalance.
   const balanced = of("fig-balanced");
   const sizes = (r: number) =>
@@ -76,7 +76,7 @@ Deno.test("figures plan: each figure's runs fit what its chart plots", () => {
   ok(balanced.every((s) => !flag(s, "--delay") && !flag(s, "--imbalance")));
   deepStrictEqual(
     planFigures({ quick: true, only: ["fig-balanced"] }).steps.map((s) => flag(s, "--sizes")),
-    ["8:1048576"],
+    ["8:8192", "16384:1048576"],
   );
 
   // fig-hetero: hot factors 2..16 and random CVs up to 2, each beside an unimbalanced base
@@ -140,7 +140,11 @@ Deno.test("figures plan: quick is smaller and cheaper than full", () => {
       stepCommandLine(step),
     );
   }
-  ok(quick.steps.every((s) => itersOf(s) <= 300));
+  ok(quick.steps.every((s) => itersOf(s) <= 1000));
+  // Undelayed exchanges take microseconds, delayed ones milliseconds: more iterations for the
+  // former, so that every configuration measures long enough.
+  const delayQuick = quick.steps.filter((s) => s.figure === "fig-delay");
+  ok(itersOf(delayQuick[0]) > itersOf(delayQuick[1]));
 });
 
 Deno.test("figures plan: options narrow and override it", () => {
@@ -155,14 +159,14 @@ Deno.test("figures plan: options narrow and override it", () => {
     cpus: 8,
   });
   deepStrictEqual(plan.figures, ["fig-balanced", "fig-scale"]);
-  deepStrictEqual(plan.steps.map((s) => s.figure), ["fig-balanced", "fig-scale"]);
-  const [balanced, scale] = plan.steps;
+  deepStrictEqual(plan.steps.map((s) => s.figure), ["fig-balanced", "fig-balanced", "fig-scale"]);
+  const [balanced, , scale] = plan.steps;
   equal(flag(balanced, "--iters"), "5");
   equal(flag(balanced, "--warmup"), "1");
   equal(flag(balanced, "--ranks"), "3");
   equal(flag(balanced, "--repeat"), "2");
   equal(flag(balanced, "--transport"), "unix");
-  equal(balanced.dir, "x/fig-balanced/r3");
+  equal(balanced.dir, "x/fig-balanced/8-8192-r3");
   equal(balanced.oversubscribed, false);
   equal(flag(scale, "--iters"), "5");
   // Without fig-lag in the plan there is nothing to calibrate on.

@@ -84,15 +84,21 @@ Deno.test("figures: a failed run is recorded, the others go on, the report shows
     });
 
     deepStrictEqual(outcome.failedFigures, ["fig-lag"]);
-    deepStrictEqual(outcome.steps.map((s) => s.status), ["completed", "failed", "completed"]);
-    equal(outcome.steps[1].reason, "Rank 1 failed in configuration 2 (lag 1): connection reset");
+    deepStrictEqual(outcome.steps.map((s) => s.status), [
+      "completed",
+      "completed",
+      "failed",
+      "completed",
+    ]);
+    equal(outcome.steps[2].reason, "Rank 1 failed in configuration 2 (lag 1): connection reset");
 
     // Progress: one line per finished run on a non-terminal, the failure named.
     const lines = progress.text().trim().split("\n");
-    equal(lines.length, 3, progress.text());
-    match(lines[0], /^\[1\/3\] fig-balanced .*: 2 rows/);
-    match(lines[1], /^\[2\/3\] fig-lag .*: FAILED: Rank 1 failed/);
-    match(lines[2], /^\[3\/3\] fig-scale /);
+    equal(lines.length, 4, progress.text());
+    match(lines[0], /^\[1\/4\] fig-balanced .*: 2 rows/);
+    match(lines[1], /^\[2\/4\] fig-balanced .*: 2 rows/);
+    match(lines[2], /^\[3\/4\] fig-lag .*: FAILED: Rank 1 failed/);
+    match(lines[3], /^\[4\/4\] fig-scale /);
 
     // The failed run left a directory the report lists as failed, without rows.
     const stub = JSON.parse(await Deno.readTextFile(`${dir}/out/fig-lag/r2/run.json`));
@@ -125,7 +131,7 @@ Deno.test("figures: a failed run is recorded, the others go on, the report shows
 
     // Summary tables, claims and where the report is, on the output stream.
     const text = output.text();
-    match(text, /fig-balanced \(2 rows\)/);
+    match(text, /fig-balanced \(4 rows\)/);
     match(text, /fig-scale\s+✓ holds/);
     match(text, /fig-lag\s+\? not enough data/);
     match(text, /Failed: fig-lag\/r2: Rank 1 failed/);
@@ -195,8 +201,9 @@ Deno.test({
       ]);
       equal(result.code, 0, result.stderr);
       // Progress on a non-terminal: one line per finished run.
-      match(result.stderr, /\[1\/2\] fig-balanced alltoallv 8 B\.\.1 MiB.*: 90 rows/);
-      match(result.stderr, /\[2\/2\] fig-scale cost model/);
+      match(result.stderr, /\[1\/3\] fig-balanced alltoallv 8 B\.\.8 KiB.*: 55 rows/);
+      match(result.stderr, /\[2\/3\] fig-balanced alltoallv 16 KiB\.\.1 MiB.*: 35 rows/);
+      match(result.stderr, /\[3\/3\] fig-scale cost model/);
       match(result.stdout, /fig-balanced \(90 rows\)/);
       match(result.stdout, /The paper's claims, checked:/);
       ok(result.stdout.includes(`Report: ${dir}/report.html`), result.stdout);
@@ -205,7 +212,7 @@ Deno.test({
       ok(html.includes('<canvas id="fig-balanced"'));
       ok(html.includes('<canvas id="fig-scale"'));
       ok(html.includes('<div class="not-measured" id="fig-delay"'));
-      const rows = (await Deno.readTextFile(`${dir}/fig-balanced/r2/summary.csv`)).trim()
+      const rows = (await Deno.readTextFile(`${dir}/fig-balanced/8-8192-r2/summary.csv`)).trim()
         .split("\n");
       ok(rows.slice(1).every((line) => line.includes(",fig-balanced,")));
     } finally {
