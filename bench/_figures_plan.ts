@@ -136,8 +136,8 @@ const FULL: Flavour = {
   // Every power of 4 from 8 B, and 1 MiB; each size its own run.
   balanced: [8, 32, 128, 512, 2048, 8192, 32768, 131072, 524288, 1 << 20].map((
     size,
-  ): [number, number, number] => [size, size, size <= 8192 ? 3000 : 200]),
-  fastIters: 3000,
+  ): [number, number, number] => [size, size, size <= 8192 ? 1500 : 200]),
+  fastIters: 1500,
   iters: 500,
   dlrm: {
     balancedIters: 100,
