@@ -98,6 +98,10 @@ async function runTransport(iters: number): Promise<string> {
   const transport = await openMpiTransport();
   try {
     await exchangeAllPairs(transport, iters);
+    const stats = transport.stats();
+    if (stats.bufferedBytes !== 0 || (transport.size > 1 && stats.bytesSent === 0)) {
+      throw new Error(`unexpected counters ${JSON.stringify(stats)}`);
+    }
     return `rank ${transport.rank} of ${transport.size} ${transport.family}`;
   } finally {
     await transport.close();
