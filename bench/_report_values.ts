@@ -123,6 +123,8 @@ const NOT_CONFIG = new Set([
   "speedup_vs_sync",
   "ideal_iters_per_s",
   "validated",
+  "measured_iters_per_s",
+  "peak_buffered_bytes",
 ]);
 
 /**

@@ -42,6 +42,8 @@ export const SUMMARY_COLUMNS = [
   "figure",
   "dataset",
   "batch_size",
+  "skew",
+  "pooling",
 ] as const;
 
 /** One row of `summary.csv`. */
@@ -78,6 +80,9 @@ export function summarize(config: BenchConfig, result: ConfigurationResult): Sum
   const slowest = Math.max(...records.map((r) => r.totalUs));
   const perRankAvg = records.map((r) => r.totalUs / conf.iters);
   const samples = records.reduce((s, r) => s + r.samples, 0);
+  const dlrm = config.extra.dlrm as
+    | { dataset?: string; skew?: string; pooling?: number }
+    | undefined;
   return {
     workload: config.workload,
     transport: config.transport === "mpi" ? `mpi-${config.mpi ?? "openmpi"}` : config.transport,
@@ -106,6 +111,8 @@ export function summarize(config: BenchConfig, result: ConfigurationResult): Sum
     figure: (config.extra.figure as string | undefined) ?? null,
     dataset: (config.extra.dataset as string | undefined) ?? null,
     batch_size: (config.extra.batchSize as number | undefined) ?? null,
+    skew: dlrm?.dataset === "synthetic" ? dlrm.skew ?? null : null,
+    pooling: dlrm?.dataset === "synthetic" ? dlrm.pooling ?? null : null,
   };
 }
 
@@ -245,6 +252,8 @@ export function machineInfo(): Record<string, unknown> {
   };
 }
 
+const iterationsWritten = new Map<string, number>();
+
 /**
  * Writes `summary.csv`, `iterations.csv` and `run.json` into `dir`, atomically.
  *
@@ -263,7 +272,14 @@ export async function writeResults(
   await Deno.mkdir(dir, { recursive: true });
   const rows = finishSummary(results, results.map((r) => summarize(config, r)));
   await writeFileAtomic(`${dir}/summary.csv`, summaryCsv(rows));
-  await writeFileAtomic(`${dir}/iterations.csv`, iterationsCsv(config, results));
+  // iterations.csv grows with the sweep: rewriting it after every configuration
+  // would cost O(n^2), so it is rewritten whenever the sweep has doubled, and at
+  // the end (or on failure or interruption). It always holds a prefix of the sweep.
+  const written = iterationsWritten.get(dir) ?? 0;
+  if (info.status !== "running" || results.length >= 2 * written || written > results.length) {
+    await writeFileAtomic(`${dir}/iterations.csv`, iterationsCsv(config, results));
+    iterationsWritten.set(dir, results.length);
+  }
   const run = {
     version: "0.1.0",
     ...info,

@@ -109,6 +109,7 @@ export function simulateCommand(): Command {
       "measured results directory: its configuration and fitted exchange cost",
     )
     .option("--out <dir>", "write summary.csv and run.json into this directory")
+    .option("--figure <id>", "tag the run with a figure id (used by `figures`)")
     .action(async (options) => {
       const started = new Date();
       const flags: SweepFlags = {
@@ -168,6 +169,7 @@ export function simulateCommand(): Command {
             overheadFraction: measured?.calibration.overheadFraction ?? null,
             exchangeSamples: measured?.calibration.samples ?? null,
           },
+          ...(options.figure ? { figure: options.figure } : {}),
           machine: machineInfo(),
           startedAt: started.toISOString(),
           endedAt: new Date().toISOString(),
