@@ -82,7 +82,10 @@ Deno.test("fig-hetero: lags pull ahead of sync as the imbalance grows", () => {
   ));
   const ok = checkHetero(grows);
   equal(ok.holds, true);
-  match(ok.detail, /hot: best lag 1\.02× sync \(saves [^)]*\) at F=1 -> 1\.40× \(lag 2, saves [^)]*\) at F=16/);
+  match(
+    ok.detail,
+    /hot: best lag 1\.02× sync \(saves [^)]*\) at F=1 -> 1\.40× \(lag 2, saves [^)]*\) at F=16/,
+  );
 
   const flat = rows(
     [1, 16].flatMap((f) =>
