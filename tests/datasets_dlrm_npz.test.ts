@@ -154,7 +154,7 @@ Deno.test("dlrm npz: convert matches pandas read_csv + factorize + savez on the 
 });
 
 Deno.test("dlrm npz: converted archives pass zipfile's CRC check and load in NumPy", async () => {
-  const probe = await new Deno.Command("python3", {
+  const probe = await new Deno.Command("/usr/bin/python3", {
     args: ["-c", "import numpy, zipfile"],
     stderr: "null",
   }).output().catch(() => ({ success: false }));
@@ -169,7 +169,9 @@ z = zipfile.ZipFile(sys.argv[1])
 assert z.testzip() is None, "bad CRC"
 a = np.load(sys.argv[1])
 print(a["X_int"].shape, a["X_cat"].shape, int(a["y"].sum()), int(a["counts"].sum()))`;
-      const out = await new Deno.Command("python3", { args: ["-c", script, `${dir}/mk.npz`] })
+      const out = await new Deno.Command("/usr/bin/python3", {
+        args: ["-c", script, `${dir}/mk.npz`],
+      })
         .output();
       assert.ok(out.success, new TextDecoder().decode(out.stderr));
       const data = await readCriteo(`${dir}/mk.txt`);

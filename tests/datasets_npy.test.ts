@@ -172,7 +172,7 @@ Deno.test("npz: readNpz names the file on a bad archive", async () => {
 });
 
 Deno.test("npz: archives written here are read by NumPy", async (t) => {
-  const python = await new Deno.Command("python3", {
+  const python = await new Deno.Command("/usr/bin/python3", {
     args: ["-c", "import numpy"],
     stderr: "null",
   }).output().catch(() => ({ success: false }));
@@ -190,7 +190,8 @@ Deno.test("npz: archives written here are read by NumPy", async (t) => {
         const script = `import numpy as np, json, sys
 z = np.load(sys.argv[1])
 print(json.dumps({k: [str(z[k].dtype), list(z[k].shape), z[k].ravel().tolist()] for k in sorted(z.files)}))`;
-        const out = await new Deno.Command("python3", { args: ["-c", script, path] }).output();
+        const out = await new Deno.Command("/usr/bin/python3", { args: ["-c", script, path] })
+          .output();
         assert.ok(out.success, new TextDecoder().decode(out.stderr));
         assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
           a: ["int64", [2, 2], [1, -2, 3, 2 ** 40]],
