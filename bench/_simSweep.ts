@@ -5,6 +5,7 @@
  * @module
  */
 
+import { SUMMARY_COLUMNS } from "./results_read.ts";
 import { checkDelaySpec, type DelaySpec, formatDelaySpec, parseDelaySpec } from "./delay.ts";
 import { exchangeCostUs, simulateLags } from "./simulate.ts";
 import { bytesPerExchange, type Calibration, type MeasuredRun } from "./_simCalibrate.ts";
@@ -160,23 +161,7 @@ export type SimulatedRow = Record<string, string | number>;
 
 /** The columns the simulate command writes, in order: DESIGN section 4's, then its own. */
 export const SIMULATED_COLUMNS = [
-  "workload",
-  "transport",
-  "ranks",
-  "lag",
-  "size_bytes",
-  "imbalance",
-  "delay",
-  "delay_mode",
-  "iters",
-  "iters_per_s",
-  "samples_per_s",
-  "latency_p50_us",
-  "latency_p99_us",
-  "blocked_p50_us",
-  "speedup_vs_sync",
-  "ideal_iters_per_s",
-  "validated",
+  ...SUMMARY_COLUMNS,
   "comm_us",
   "overhead_us",
   "measured_iters_per_s",

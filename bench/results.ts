@@ -7,31 +7,16 @@
  */
 
 import { stringify } from "csv-stringify/sync";
+import { SUMMARY_COLUMNS as REQUIRED_SUMMARY_COLUMNS } from "./results_read.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import type { BenchConfig, Configuration } from "./config.ts";
 import type { RankRecord } from "./records.ts";
 import { idealItersPerSecond } from "./simulate.ts";
 import { mean, quantile } from "./stats.ts";
 
-/** The columns of `summary.csv`, in order (DESIGN section 4, then extras). */
+/** The columns `bench` writes to `summary.csv`, in order: DESIGN section 4's, then extras. */
 export const SUMMARY_COLUMNS = [
-  "workload",
-  "transport",
-  "ranks",
-  "lag",
-  "size_bytes",
-  "imbalance",
-  "delay",
-  "delay_mode",
-  "iters",
-  "iters_per_s",
-  "samples_per_s",
-  "latency_p50_us",
-  "latency_p99_us",
-  "blocked_p50_us",
-  "speedup_vs_sync",
-  "ideal_iters_per_s",
-  "validated",
+  ...REQUIRED_SUMMARY_COLUMNS,
   "repeat",
   "progress",
   "collective",

@@ -26,7 +26,7 @@ export const GENERATED_KINDS: readonly GeneratedKind[] = [
 ];
 
 /** Criteo Kaggle's categorical cardinalities (DLRM's counts), C1..C26. */
-const KAGGLE_CARDINALITIES = [
+export const KAGGLE_CARDINALITIES: readonly number[] = [
   1460,
   583,
   10131227,

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { KAGGLE_CARDINALITIES } from "../datasets/generate.ts";
 import { UsageError } from "../util/errors.ts";
 import type { Dataset } from "../datasets/types.ts";
 
@@ -28,34 +29,7 @@ export type ArchitectureName = "kaggle" | "aliccp" | "tiny";
 export const ARCHITECTURE_NAMES: readonly ArchitectureName[] = ["kaggle", "aliccp", "tiny"];
 
 /** Criteo Kaggle table cardinalities (C1..C26), as in the reference DLRM's `counts`. */
-export const KAGGLE_TABLE_SIZES: readonly number[] = [
-  1460,
-  583,
-  10131227,
-  2202608,
-  305,
-  24,
-  12517,
-  633,
-  3,
-  93145,
-  5683,
-  8351593,
-  3194,
-  27,
-  14992,
-  5461306,
-  10,
-  5652,
-  2173,
-  4,
-  7046547,
-  18,
-  15,
-  286181,
-  105,
-  142572,
-];
+export const KAGGLE_TABLE_SIZES: readonly number[] = KAGGLE_CARDINALITIES;
 
 /**
  * Ali-CCP table sizes for the 23 sparse columns of the torch-rechub style CSV
