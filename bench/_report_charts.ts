@@ -8,7 +8,7 @@
 
 import type { SummaryRow } from "./results_read.ts";
 import type { AxisSpec, ChartSpec } from "./figure_specs.ts";
-import { formatBytes, throughputOf } from "./_report_values.ts";
+import { formatBytes, NOT_CONFIG, throughputOf } from "./_report_values.ts";
 
 /** One point: the mean of the repeats at an x, and their range. */
 export interface ChartPoint {
@@ -104,25 +104,7 @@ function usable(value: number | null, scale: "linear" | "log"): value is number 
 }
 
 /** Columns that never tell configurations apart on their own: measurements, lag, repeat. */
-const NOT_CONFIGURATION = new Set([
-  "lag",
-  "repeat",
-  "iters",
-  "iters_per_s",
-  "samples_per_s",
-  "latency_p50_us",
-  "latency_p99_us",
-  "latency_min_us",
-  "latency_max_us",
-  "latency_avg_us",
-  "blocked_p50_us",
-  "speedup_vs_sync",
-  "ideal_iters_per_s",
-  "validated",
-  "figure",
-  "peak_buffered_bytes",
-  "measured_iters_per_s",
-]);
+const NOT_CONFIGURATION = new Set([...NOT_CONFIG, "figure"]);
 
 function columnValueLabel(column: string, value: string): string {
   if (column === "size_bytes" && value !== "" && Number.isFinite(Number(value))) {

@@ -108,7 +108,7 @@ export function imbalanceLevel(spec: string): ImbalanceLevel {
 }
 
 /** Measured columns, the lag and the repeat do not name a configuration; every other column does. */
-const NOT_CONFIG = new Set([
+export const NOT_CONFIG: ReadonlySet<string> = new Set([
   "lag",
   "repeat",
   "iters",
