@@ -114,14 +114,25 @@ const keyOf = (r: SummaryRow) => `${r.size_bytes}|${r.imbalance}|${r.repeat}`;
  * @returns The rows of the non-calibration configurations, completed.
  */
 export function finishSummary(results: ConfigurationResult[], rows: SummaryRow[]): SummaryRow[] {
+  // c per size, and for DLRM the compute each rank does per batch outside the
+  // collective: there the undelayed lag-0 batch time is mostly compute, which no
+  // lag can overlap with itself, so it joins each rank's delay in the model and
+  // only the time spent in the collective is the exchange cost.
   const commUs = new Map<string, number>();
+  const computeUs = new Map<string, number>();
   const syncRate = new Map<string, number>();
   results.forEach((res, i) => {
     const row = rows[i];
     if (res.conf.lag !== 0) return;
     const perIterUs = 1e6 / Number(row.iters_per_s);
     const sizeKey = `${row.size_bytes}|${row.imbalance}`;
-    if (res.conf.delay === "none" && !commUs.has(sizeKey)) commUs.set(sizeKey, perIterUs);
+    if (res.conf.delay === "none" && !commUs.has(sizeKey)) {
+      if (row.workload === "dlrm" && typeof row.blocked_p50_us === "number") {
+        const exchange = Math.min(row.blocked_p50_us, perIterUs);
+        commUs.set(sizeKey, exchange);
+        computeUs.set(sizeKey, perIterUs - exchange);
+      } else commUs.set(sizeKey, perIterUs);
+    }
     if (!res.conf.calibration) syncRate.set(`${keyOf(row)}|${row.delay}`, Number(row.iters_per_s));
   });
   const out: SummaryRow[] = [];
@@ -130,12 +141,14 @@ export function finishSummary(results: ConfigurationResult[], rows: SummaryRow[]
     const row = { ...rows[i] };
     const sync = syncRate.get(`${keyOf(row)}|${row.delay}`);
     if (sync) row.speedup_vs_sync = round(Number(row.iters_per_s) / sync, 4);
-    const c = commUs.get(`${row.size_bytes}|${row.imbalance}`);
+    const sizeKey = `${row.size_bytes}|${row.imbalance}`;
+    const c = commUs.get(sizeKey);
     if (c !== undefined) {
       const ranks = res.records.length;
       const iters = res.conf.iters;
+      const compute = computeUs.get(sizeKey) ?? 0;
       const delays = new Float64Array(ranks * iters);
-      res.records.forEach((r, p) => delays.set(r.delayUs, p * iters));
+      res.records.forEach((r, p) => delays.set(r.delayUs.map((d) => d + compute), p * iters));
       row.ideal_iters_per_s = round(idealItersPerSecond(delays, ranks, iters, res.conf.lag, c));
     }
     out.push(row);
