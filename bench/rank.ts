@@ -253,10 +253,15 @@ export async function runRank(
   };
   const faultAt = myFault && myFault.at !== "join" ? myFault.at : undefined;
   const memoryEvery = Number(Deno.env.get("BLSBENCH_MEMORY_LOG") ?? 0);
-  if (faultAt?.iter !== undefined || memoryEvery > 0) {
+  // On a terminal the launcher draws a progress bar from these lines of rank 0.
+  const progressLines = setup.rank === 0 && Deno.env.get("BLSBENCH_PROGRESS") === "1";
+  if (faultAt?.iter !== undefined || memoryEvery > 0 || progressLines) {
     comm.onExchange = (collective, iteration) => {
       const timed = current && (current.warmup > 0 ? collective === 2 : collective === 1);
       if (!timed) return;
+      if (progressLines && iteration % Math.max(1, Math.floor(current!.iters / 50)) === 0) {
+        console.error(`@progress tick ${iteration}`);
+      }
       if (faultAt && current?.index === faultAt.config - 1 && iteration === faultAt.iter) {
         strike(myFault!);
       }
@@ -301,12 +306,20 @@ export async function runRank(
       if (myFault && myFault.at !== "join" && myFault.at.iter === undefined) {
         if (myFault.at.config === conf.index + 1) strike(myFault);
       }
+      if (progressLines) {
+        console.error(
+          `@progress start ${conf.index + 1} ${sweep.length} ${conf.iters} ${
+            describeConfiguration(conf)
+          }`,
+        );
+      }
       const record = await runner(comm, conf, config);
       const gathered = await comm.gather(encodeRecord(record));
       if (setup.rank === 0 && !interrupted) {
         results.push({ conf, records: gathered.map(decodeRecord) });
         rows = await write();
         const last = rows.at(-1);
+        if (progressLines && conf.calibration) console.error("@progress end calibration");
         if (!conf.calibration && last) {
           log(
             `[${conf.index + 1}/${sweep.length}] ${

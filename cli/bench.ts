@@ -6,10 +6,11 @@
  */
 
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import type { BenchConfig } from "../bench/config.ts";
+import { type BenchConfig, expandSweep } from "../bench/config.ts";
 import { checkDelaySpec, formatDelaySpec, parseDelaySpec } from "../bench/delay.ts";
 import { checkImbalanceSpec, formatImbalanceSpec, parseImbalanceSpec } from "../bench/imbalance.ts";
 import { launchLocal } from "../bench/launcher.ts";
+import { createProgress } from "../bench/progress.ts";
 import { addDlrmOptions, type DlrmFlags, dlrmSettingsFromFlags } from "../bench/workload_dlrm.ts";
 import { runRank } from "../bench/rank.ts";
 import { osuTable, type SummaryRow, summaryTable } from "../bench/results.ts";
@@ -339,5 +340,41 @@ async function runBench(flags: BenchFlags, _args: string[]): Promise<void> {
     "--ranks",
     String(config.ranks),
   ];
-  await launchLocal({ ranks: config.ranks, args });
+  await launchLocal({ ranks: config.ranks, args, ...progressDisplay(config) });
+}
+
+/**
+ * On a terminal, a progress bar drawn from rank 0's `@progress` lines (the
+ * configuration, its iteration and the ETA); elsewhere rank 0's one line per
+ * finished configuration is printed as it is.
+ */
+function progressDisplay(
+  config: BenchConfig,
+): { env?: Record<string, string>; onStderr?: (rank: number, line: string) => void } {
+  if (!Deno.stderr.isTerminal()) return {};
+  const progress = createProgress(expandSweep(config).length, { tty: true });
+  let open = true;
+  return {
+    env: { BLSBENCH_PROGRESS: "1" },
+    onStderr(rank, line) {
+      if (rank === 0 && line.startsWith("@progress ")) {
+        const [, kind, ...rest] = line.split(" ");
+        if (kind === "start") progress.startConfig(rest.slice(3).join(" "), Number(rest[2]));
+        else if (kind === "tick") progress.tick(Number(rest[0]) + 1);
+        else if (kind === "end") progress.endConfig(rest.join(" "));
+        return;
+      }
+      const done = /^\[(\d+)\/(\d+)\] (.*)$/.exec(line);
+      if (rank === 0 && done && open) {
+        // The bar prints the label itself: pass only what was measured.
+        progress.endConfig(done[3].slice(done[3].indexOf(": ") + 2));
+        if (done[1] === done[2]) {
+          progress.finish();
+          open = false;
+        }
+        return;
+      }
+      console.error(rank === 0 ? line : `[rank ${rank}] ${line}`);
+    },
+  };
 }
