@@ -88,46 +88,40 @@ export class FirstSeenDictionary {
   }
 }
 
-/** A growable Int32 column. */
-export class IntColumn {
-  data: Int32Array;
+/** A growable typed-array column: appends with amortised doubling. */
+class Column<A extends Int32Array | Float32Array> {
+  data: A;
   length = 0;
-  constructor(capacity = 1024) {
-    this.data = new Int32Array(Math.max(16, capacity));
+  #make: (length: number) => A;
+  constructor(make: (length: number) => A, capacity: number) {
+    this.#make = make;
+    this.data = make(Math.max(16, capacity));
   }
   /** Appends one value. */
   push(value: number): void {
     if (this.length === this.data.length) {
-      const bigger = new Int32Array(this.data.length * 2);
+      const bigger = this.#make(this.data.length * 2);
       bigger.set(this.data);
       this.data = bigger;
     }
     this.data[this.length++] = value;
   }
   /** The values as an exactly sized array (a copy when over-allocated). */
-  toArray(): Int32Array {
-    return this.length === this.data.length ? this.data : this.data.slice(0, this.length);
+  toArray(): A {
+    return this.length === this.data.length ? this.data : this.data.slice(0, this.length) as A;
+  }
+}
+
+/** A growable Int32 column. */
+export class IntColumn extends Column<Int32Array> {
+  constructor(capacity = 1024) {
+    super((n) => new Int32Array(n), capacity);
   }
 }
 
 /** A growable Float32 column. */
-export class FloatColumn {
-  data: Float32Array;
-  length = 0;
+export class FloatColumn extends Column<Float32Array> {
   constructor(capacity = 1024) {
-    this.data = new Float32Array(Math.max(16, capacity));
-  }
-  /** Appends one value. */
-  push(value: number): void {
-    if (this.length === this.data.length) {
-      const bigger = new Float32Array(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    this.data[this.length++] = value;
-  }
-  /** The values as an exactly sized array (a copy when over-allocated). */
-  toArray(): Float32Array {
-    return this.length === this.data.length ? this.data : this.data.slice(0, this.length);
+    super((n) => new Float32Array(n), capacity);
   }
 }

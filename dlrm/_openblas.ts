@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { Sgemm } from "./kernels.ts";
+
 const CBLAS_ROW_MAJOR = 101;
 const CBLAS_NO_TRANS = 111;
 const CBLAS_TRANS = 112;
@@ -44,21 +46,7 @@ export interface OpenBlas {
   /** The library file that was opened. */
   library: string;
   /** Row-major `cblas_sgemm`. */
-  sgemm(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: Float32Array,
-    lda: number,
-    b: Float32Array,
-    ldb: number,
-    beta: number,
-    c: Float32Array,
-    ldc: number,
-  ): void;
+  sgemm: Sgemm;
 }
 
 /**

@@ -13,6 +13,26 @@ import { sgemmTs } from "./_ts_gemm.ts";
 /** Where matrix products run. */
 export type KernelBackend = "openblas" | "typescript";
 
+/**
+ * Row-major `C = alpha op(A) op(B) + beta C`: `cblas_sgemm`'s arguments without
+ * the order, with booleans for the transposes.
+ */
+export type Sgemm = (
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Float32Array,
+  lda: number,
+  b: Float32Array,
+  ldb: number,
+  beta: number,
+  c: Float32Array,
+  ldc: number,
+) => void;
+
 /** Options for {@link loadKernels}. */
 export interface KernelOptions {
   /**
@@ -39,21 +59,7 @@ export interface Kernels {
    * without the order and with booleans for the transposes. Pass views
    * (`subarray`) for offsets.
    */
-  sgemm(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: Float32Array,
-    lda: number,
-    b: Float32Array,
-    ldb: number,
-    beta: number,
-    c: Float32Array,
-    ldc: number,
-  ): void;
+  sgemm: Sgemm;
 }
 
 let fallbackAnnounced = false;
