@@ -7,6 +7,7 @@
  */
 
 import type { Alltoallv } from "../collectives/alltoallv.ts";
+import { IterationArena } from "../collectives/arena.ts";
 import { BlsAlltoallv } from "../collectives/bls.ts";
 import { ProgressEngine } from "../collectives/progress.ts";
 import { SyncAlltoallv } from "../collectives/sync.ts";
@@ -130,10 +131,13 @@ export async function openComm(options: CommOptions): Promise<Comm> {
   } else {
     transport = await openTransport(options.kind, options);
     const t = transport;
-    make = (lag, tagBase) =>
-      lag === 0
-        ? new SyncAlltoallv(t, tagBase, timeoutMs)
-        : new BlsAlltoallv(t, { lag, tagBase, timeoutMs });
+    // Received blocks land in an arena per collective: no allocation per message.
+    make = (lag, tagBase) => {
+      const arena = new IterationArena(lag + 2);
+      return lag === 0
+        ? new SyncAlltoallv(t, { tagBase, timeoutMs, arena })
+        : new BlsAlltoallv(t, { lag, tagBase, timeoutMs, arena });
+    };
     closeAll = () => t.close();
     abortAll = (reason) => t.abort ? t.abort(reason) : t.close();
   }

@@ -6,14 +6,27 @@
 
 import type { OpenOptions } from "../transports/open.ts";
 import type { TransportKind } from "../transports/transport.ts";
-import type { BlsOptions } from "./bls.ts";
+import type { ChannelBuffers } from "./_progress_channel.ts";
+
+/** What the engine thread needs to run one collective on a shared channel. */
+export interface CollectiveSetup {
+  /** The lag bound. */
+  lag: number;
+  /** Tag of iteration 0. */
+  tagBase: number;
+  /** Per-call timeout in ms (Infinity for none). */
+  timeoutMs: number;
+  /** Microseconds the engine thread spins for the next post before it sleeps. */
+  spinUs: number;
+  /** The channel's shared memory. */
+  buffers: ChannelBuffers;
+}
 
 /** A request to the progress thread. Every request carries a sequence number. */
 export type EngineRequest =
   | { op: "open"; seq: number; kind: TransportKind; options: OpenOptions }
-  | { op: "create"; seq: number; id: number; options: BlsOptions }
-  | { op: "post"; seq: number; id: number; blocks: Uint8Array[] }
-  | { op: "drain"; seq: number; id: number }
+  | { op: "create"; seq: number; id: number; setup: CollectiveSetup }
+  | { op: "release"; seq: number; id: number }
   | { op: "send"; seq: number; peer: number; tag: number; data: Uint8Array }
   | { op: "recv"; seq: number; peer: number; tag: number }
   | { op: "stats"; seq: number }
@@ -23,6 +36,16 @@ export type EngineRequest =
 /** A request before its sequence number is assigned. */
 export type EngineCall = EngineRequest extends infer R ? R extends unknown ? Omit<R, "seq"> : never
   : never;
+
+/** A collective failed on the engine thread (its channel's state says so too). */
+export interface EngineFailure {
+  /** Always "failed". */
+  op: "failed";
+  /** The collective. */
+  id: number;
+  /** The error. */
+  error: { name: string; message: string };
+}
 
 /** The answer to one request. */
 export interface EngineReply {
@@ -34,45 +57,4 @@ export interface EngineReply {
   value?: unknown;
   /** The error, if the request failed. */
   error?: { name: string; message: string };
-}
-
-/**
- * The buffers to transfer for a list of blocks: each whole, distinct buffer once.
- * Blocks that are views into a larger or shared buffer must be copied first
- * (see `ownedBlocks`).
- *
- * @param blocks The blocks.
- * @returns Their buffers.
- */
-export function transferList(blocks: Uint8Array[]): ArrayBuffer[] {
-  const seen = new Set<ArrayBufferLike>();
-  for (const b of blocks) {
-    if (
-      b && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength &&
-      !(b.buffer instanceof SharedArrayBuffer)
-    ) {
-      seen.add(b.buffer);
-    }
-  }
-  return [...seen] as ArrayBuffer[];
-}
-
-/**
- * Returns blocks that each own their whole buffer, copying the ones that do not
- * (views into a larger buffer, or several blocks sharing one), so they can be
- * transferred without detaching anything else.
- *
- * @param blocks The blocks.
- * @returns Transferable blocks.
- */
-export function ownedBlocks(blocks: Uint8Array[]): Uint8Array[] {
-  const seen = new Set<ArrayBufferLike>();
-  return blocks.map((b) => {
-    const whole = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength;
-    if (whole && !seen.has(b.buffer) && !(b.buffer instanceof SharedArrayBuffer)) {
-      seen.add(b.buffer);
-      return b;
-    }
-    return b.slice();
-  });
 }

@@ -1,3 +1,5 @@
+import type { IterationArena } from "./arena.ts";
+
 /**
  * The alltoallv collective interface shared by the synchronous, BLS, threaded
  * and MPI-native implementations.
@@ -38,6 +40,31 @@ export interface Alltoallv {
   drain(): Promise<IterationBlocks[]>;
   /** Bytes received and not yet returned, and their peak (for memory checks). */
   buffered?(): { bytes: number; peakBytes: number };
+}
+
+/** Options every alltoallv of this package takes. */
+export interface CollectiveOptions {
+  /**
+   * Tag of iteration 0 (default 0). A collective that runs n iterations uses the
+   * tags tagBase .. tagBase + n (one past its last iteration: receives are posted
+   * one iteration ahead).
+   */
+  tagBase?: number;
+  /** How long one call may wait for its peers, in ms (default: forever). */
+  timeoutMs?: number;
+  /**
+   * Receive into this arena (at least lag + 2 slots). Results are then views
+   * into it that stay valid until the next call: copy what must live longer.
+   * Without it, every received block is a buffer of its own.
+   */
+  arena?: IterationArena;
+  /**
+   * Posted blocks are views with `FRAME_HEADROOM` writable bytes in front of
+   * them in their buffer, which the transport may use to frame them in place.
+   */
+  headroom?: boolean;
+  /** Called with each iteration, in order, once all its blocks have left this rank. */
+  onSent?: (iter: number) => void;
 }
 
 /**

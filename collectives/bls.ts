@@ -22,20 +22,19 @@
 import { withTimeout } from "../transports/_deadline.ts";
 import { TimeoutError } from "../transports/errors.ts";
 import type { Transport } from "../transports/transport.ts";
-import { type Alltoallv, checkBlocks, type IterationBlocks } from "./alltoallv.ts";
+import {
+  type Alltoallv,
+  checkBlocks,
+  type CollectiveOptions,
+  type IterationBlocks,
+} from "./alltoallv.ts";
+import type { IterationArena } from "./arena.ts";
+import { receiveBlock, sendBlock } from "./_block_io.ts";
 
 /** Options of the BLS collective. */
-export interface BlsOptions {
+export interface BlsOptions extends CollectiveOptions {
   /** The lag bound k >= 0. */
   lag: number;
-  /**
-   * Tag of iteration 0 (default 0). A collective that runs n iterations uses the
-   * tags tagBase .. tagBase + n (one past its last iteration: receives are posted
-   * one iteration ahead).
-   */
-  tagBase?: number;
-  /** How long one call may wait for its peers, in ms (default: forever). */
-  timeoutMs?: number;
 }
 
 interface Slot {
@@ -82,6 +81,11 @@ export class BlsAlltoallv implements Alltoallv {
   #sends: Promise<void>[] = [];
   #bufferedBytes = 0;
   #peakBytes = 0;
+  #arena: IterationArena | undefined;
+  #headroom: boolean;
+  #onSent: ((iter: number) => void) | undefined;
+  /** Settles once every block posted so far has left (in iteration order). */
+  #sentChain: Promise<void> = Promise.resolve();
 
   /**
    * Creates the collective.
@@ -99,6 +103,14 @@ export class BlsAlltoallv implements Alltoallv {
     this.lag = options.lag;
     this.#tagBase = options.tagBase ?? 0;
     this.#timeoutMs = options.timeoutMs ?? Infinity;
+    this.#arena = options.arena;
+    this.#headroom = options.headroom ?? false;
+    this.#onSent = options.onSent;
+    if (this.#arena && this.#arena.slots < this.lag + 2) {
+      throw new RangeError(
+        `An arena for lag ${this.lag} needs ${this.lag + 2} slots, got ${this.#arena.slots}`,
+      );
+    }
   }
 
   buffered(): { bytes: number; peakBytes: number } {
@@ -117,7 +129,8 @@ export class BlsAlltoallv implements Alltoallv {
     for (let i = 1; i < size; i++) {
       const from = (rank - i + size) % size;
       missing.add(from);
-      s.arrived[from] = this.#transport.recv(from, this.#tagBase + iter).then((b) => {
+      const got = receiveBlock(this.#transport, from, this.#tagBase + iter, iter, this.#arena);
+      s.arrived[from] = got.then((b) => {
         s.blocks[from] = b;
         s.missing.delete(from);
         s.lastArrivalMs = performance.timeOrigin + performance.now();
@@ -153,16 +166,24 @@ export class BlsAlltoallv implements Alltoallv {
     this.#slot(iter + 1);
     // Receives for this iteration are posted now, so arrivals are seen at once.
     const prev = iter > 0 ? this.#slots.get(iter - 1) : undefined;
+    const sentNow: Promise<void>[] = [];
     for (let i = 1; i < size; i++) {
       const to = (rank + i) % size;
       const tag = this.#tagBase + iter;
-      const go = () => this.#transport.send(to, tag, blocks[to]);
+      const go = () => sendBlock(this.#transport, to, tag, blocks[to], this.#headroom);
       const ready = prev && prev.missing.has(to) ? prev.arrived[to] : undefined;
       const sent = ready ? ready.then(go) : go();
       const tracked = sent.catch((e: Error) => {
         this.#sendError ??= e;
       });
       this.#sends.push(tracked);
+      sentNow.push(tracked);
+    }
+    const onSent = this.#onSent;
+    if (onSent) {
+      this.#sentChain = Promise.all([this.#sentChain, ...sentNow]).then(() => {
+        if (!this.#sendError) onSent(iter);
+      });
     }
     if (this.#sends.length > 4 * size) {
       // Keep the list short; settled sends need no tracking.

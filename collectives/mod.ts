@@ -9,3 +9,4 @@ export * from "./alltoallv.ts";
 export * from "./sync.ts";
 export * from "./bls.ts";
 export * from "./progress.ts";
+export * from "./arena.ts";

@@ -9,7 +9,24 @@
 import { withTimeout } from "../transports/_deadline.ts";
 import { TimeoutError } from "../transports/errors.ts";
 import type { Transport } from "../transports/transport.ts";
-import { type Alltoallv, checkBlocks, type IterationBlocks } from "./alltoallv.ts";
+import {
+  type Alltoallv,
+  checkBlocks,
+  type CollectiveOptions,
+  type IterationBlocks,
+} from "./alltoallv.ts";
+import type { IterationArena } from "./arena.ts";
+import { receiveBlock, sendBlock } from "./_block_io.ts";
+
+/** Where `alltoallvOnce` puts what it receives and how it sends. */
+export interface ExchangeIo {
+  /** Receive into this arena, in the slot of `iter`. */
+  arena?: IterationArena;
+  /** The iteration (the arena slot). */
+  iter?: number;
+  /** Blocks have frame-header room in front of them (see `CollectiveOptions`). */
+  headroom?: boolean;
+}
 
 /**
  * One synchronous alltoallv over a transport.
@@ -30,6 +47,7 @@ import { type Alltoallv, checkBlocks, type IterationBlocks } from "./alltoallv.t
  * @param tag The tag of this exchange.
  * @param blocks `blocks[q]` goes to rank q.
  * @param missing If given, holds the ranks whose block has not arrived yet (for timeout messages).
+ * @param io Where received blocks go and whether blocks have header room.
  * @returns `result[q]` is what rank q sent to this rank.
  */
 export async function alltoallvOnce(
@@ -37,6 +55,7 @@ export async function alltoallvOnce(
   tag: number,
   blocks: Uint8Array[],
   missing?: Set<number>,
+  io: ExchangeIo = {},
 ): Promise<Uint8Array[]> {
   const { rank, size } = transport;
   checkBlocks(blocks, size);
@@ -47,9 +66,9 @@ export async function alltoallvOnce(
     const to = (rank + i) % size;
     const from = (rank - i + size) % size;
     missing?.add(from);
-    pending.push(transport.send(to, tag, blocks[to]));
+    pending.push(sendBlock(transport, to, tag, blocks[to], io.headroom ?? false));
     pending.push(
-      transport.recv(from, tag).then((b) => {
+      receiveBlock(transport, from, tag, io.iter ?? 0, io.arena).then((b) => {
         out[from] = b;
         missing?.delete(from);
       }),
@@ -68,20 +87,30 @@ export class SyncAlltoallv implements Alltoallv {
   #tagBase: number;
   #next = 0;
   #timeoutMs: number;
+  #options: CollectiveOptions;
 
   /**
    * Creates the collective.
    *
    * @param transport The transport.
-   * @param tagBase The tag of iteration 0 (iteration t uses tagBase + t).
-   * @param timeoutMs How long one exchange may wait for its peers (default: forever).
+   * @param options Tag base, timeout, arena (see `CollectiveOptions`); a number is the tag base.
+   * @param timeoutMs How long one exchange may wait for its peers, with a numeric tag base.
    */
-  constructor(transport: Transport, tagBase = 0, timeoutMs = Infinity) {
+  constructor(
+    transport: Transport,
+    options: CollectiveOptions | number = {},
+    timeoutMs?: number,
+  ) {
+    const opts = typeof options === "number" ? { tagBase: options, timeoutMs } : options;
     this.#transport = transport;
     this.rank = transport.rank;
     this.size = transport.size;
-    this.#tagBase = tagBase;
-    this.#timeoutMs = timeoutMs;
+    this.#tagBase = opts.tagBase ?? 0;
+    this.#timeoutMs = opts.timeoutMs ?? Infinity;
+    this.#options = opts;
+    if (opts.arena && opts.arena.slots < 2) {
+      throw new RangeError(`An arena for lag 0 needs 2 slots, got ${opts.arena.slots}`);
+    }
   }
 
   async exchange(blocks: Uint8Array[]): Promise<IterationBlocks> {
@@ -90,7 +119,11 @@ export class SyncAlltoallv implements Alltoallv {
     let out: Uint8Array[];
     try {
       out = await withTimeout(
-        alltoallvOnce(this.#transport, this.#tagBase + iter, blocks, missing),
+        alltoallvOnce(this.#transport, this.#tagBase + iter, blocks, missing, {
+          arena: this.#options.arena,
+          iter,
+          headroom: this.#options.headroom,
+        }),
         this.#timeoutMs,
         `Rank ${this.rank} timed out in iteration ${iter}`,
       );
@@ -104,6 +137,8 @@ export class SyncAlltoallv implements Alltoallv {
       }
       throw e;
     }
+    // The exchange awaited its sends: they have left.
+    this.#options.onSent?.(iter);
     return { iter, blocks: out, readyAtMs: performance.timeOrigin + performance.now() };
   }
 

@@ -93,15 +93,42 @@ export function encodeFrame(
   source: number = NO_SOURCE,
 ): Uint8Array {
   const frame = new Uint8Array(HEADER_BYTES + payload.byteLength);
-  const view = new DataView(frame.buffer);
+  frame.set(payload, HEADER_BYTES);
+  writeHeader(frame, kind, tag, source);
+  return frame;
+}
+
+/**
+ * Writes a frame header into the first `HEADER_BYTES` of `framed`, whose payload
+ * follows it, so that header and payload leave in one write without a copy.
+ *
+ * @example Frame a payload in place
+ * ```ts
+ * import { decodeHeader, FrameKind, HEADER_BYTES, writeHeader } from "./_framing.ts";
+ * const framed = new Uint8Array(HEADER_BYTES + 3);
+ * framed.set([1, 2, 3], HEADER_BYTES);
+ * writeHeader(framed, FrameKind.Data, 9, 0);
+ * if (decodeHeader(framed, 1024, "me").length !== 3) throw new Error("bad header");
+ * ```
+ *
+ * @param framed Header room followed by the payload.
+ * @param kind The frame kind.
+ * @param tag The tag.
+ * @param source The sender's rank.
+ */
+export function writeHeader(
+  framed: Uint8Array,
+  kind: FrameKindValue,
+  tag: number,
+  source: number,
+): void {
+  const view = new DataView(framed.buffer, framed.byteOffset, HEADER_BYTES);
   view.setUint16(0, MAGIC, true);
   view.setUint8(2, kind);
   view.setUint8(3, WIRE_VERSION);
   view.setUint32(4, tag >>> 0, true);
-  view.setUint32(8, payload.byteLength, true);
+  view.setUint32(8, framed.byteLength - HEADER_BYTES, true);
   view.setUint32(12, source >>> 0, true);
-  frame.set(payload, HEADER_BYTES);
-  return frame;
 }
 
 /**
@@ -171,6 +198,16 @@ const STAGING_BYTES = 256 * 1024;
  */
 export type HeaderCheck = (header: FrameHeader) => void;
 
+/**
+ * Says where a frame's payload should be read to, once its header passed the
+ * checks: memory of exactly the payload's length, or undefined for a buffer of
+ * the reader's own.
+ */
+export type PayloadDestination = (header: FrameHeader) => Uint8Array | undefined;
+
+/** Payloads up to this size are staged (one read may bring several frames). */
+const DIRECT_READ_BYTES = 64 * 1024;
+
 /** Reads frames from a byte stream, with a reusable buffer for small frames. */
 export class FrameReader {
   #reader: ByteReader;
@@ -182,6 +219,8 @@ export class FrameReader {
   #largestAllocation: number;
   /** Extra checks on each header before its payload is read (sender, tag window). */
   check?: HeaderCheck;
+  /** Where payloads go when their receiver provides the memory (no copy, no allocation). */
+  destination?: PayloadDestination;
 
   /**
    * Creates a reader.
@@ -241,6 +280,11 @@ export class FrameReader {
     const { length } = header;
     let payload: Uint8Array;
     const staging = Math.min(STAGING_BYTES, HEADER_BYTES + this.#maxLength);
+    const into = this.destination?.(header);
+    if (into) {
+      await this.#readInto(into, length, staging);
+      return { ...header, payload: into };
+    }
     if (length <= staging) {
       if (this.#buf.byteLength < staging) this.#grow(staging);
       await this.#fill(length, false);
@@ -261,6 +305,26 @@ export class FrameReader {
       }
     }
     return { ...header, payload };
+  }
+
+  async #readInto(into: Uint8Array, length: number, staging: number): Promise<void> {
+    if (length <= DIRECT_READ_BYTES && length <= staging) {
+      if (this.#buf.byteLength < staging) this.#grow(staging);
+      await this.#fill(length, false);
+      into.set(this.#buf.subarray(this.#start, this.#start + length));
+      this.#start += length;
+      return;
+    }
+    const have = Math.min(this.#end - this.#start, length);
+    into.set(this.#buf.subarray(this.#start, this.#start + have));
+    this.#start += have;
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    let got = have;
+    while (got < length) {
+      const n = await this.#reader.read(into.subarray(got));
+      if (n === null) throw this.#truncated();
+      got += n;
+    }
   }
 
   #grow(size: number): void {

@@ -18,6 +18,21 @@
 interface Waiter {
   resolve(data: Uint8Array): void;
   reject(error: Error): void;
+  /** Where the receiver wants the payload (see `Transport.recvInto`). */
+  into?: (length: number) => Uint8Array;
+}
+
+/**
+ * A receive whose payload is being read straight into the receiver's memory:
+ * `into` is where, `done` hands it over, `fail` reports a broken read.
+ */
+export interface ClaimedReceive {
+  /** The receiver's memory, exactly the payload's length. */
+  into: Uint8Array;
+  /** Hands the filled memory to the receiver. */
+  done(): void;
+  /** Rejects the receive (the connection broke mid-payload). */
+  fail(error: Error): void;
 }
 
 /** Default distance from the highest tag asked for within which early messages are kept. */
@@ -103,7 +118,7 @@ export class Mailbox {
     if (waiters) {
       const w = waiters.shift()!;
       if (waiters.length === 0) this.#waiting[peer].delete(tag);
-      w.resolve(data);
+      settle(w, data);
       return;
     }
     const queue = this.#arrived[peer].get(tag);
@@ -116,13 +131,57 @@ export class Mailbox {
   }
 
   /**
+   * Hands the receive waiting first for `peer` and `tag` the payload that is
+   * about to be read, if that receiver provided its own memory: the caller reads
+   * the payload into `into` and then calls `done` (or `fail`).
+   *
+   * @example A waiting receive with its own memory
+   * ```ts
+   * import { Mailbox } from "./_mailbox.ts";
+   * const box = new Mailbox(2);
+   * const arena = new Uint8Array(64);
+   * const got = box.take(1, 5, (n) => arena.subarray(8, 8 + n));
+   * const claim = box.claim(1, 5, 3)!;
+   * claim.into.set([1, 2, 3]);
+   * claim.done();
+   * if ((await got).byteOffset !== 8 || arena[9] !== 2) throw new Error("not in place");
+   * ```
+   *
+   * @param peer The sender.
+   * @param tag The tag.
+   * @param length The payload's length.
+   * @returns The claimed receive, or undefined when nobody waits with memory of its own.
+   */
+  claim(peer: number, tag: number, length: number): ClaimedReceive | undefined {
+    const waiters = this.#waiting[peer].get(tag);
+    const w = waiters?.[0];
+    if (!w?.into) return undefined;
+    waiters!.shift();
+    if (waiters!.length === 0) this.#waiting[peer].delete(tag);
+    let into: Uint8Array;
+    try {
+      into = w.into(length);
+      if (into.byteLength !== length) {
+        throw new RangeError(`Receive memory of ${into.byteLength} bytes for ${length}`);
+      }
+    } catch (e) {
+      // The receiver could not take it (e.g. its arena is full): it fails, and
+      // the payload is read and kept as if nobody had asked.
+      w.reject(e as Error);
+      return undefined;
+    }
+    return { into, done: () => w.resolve(into), fail: (e) => w.reject(e) };
+  }
+
+  /**
    * Takes the next message from `peer` under `tag`, waiting for it if needed.
    *
    * @param peer The sender.
    * @param tag The tag.
+   * @param into Where the receiver wants the payload (called with its length).
    * @returns The payload.
    */
-  take(peer: number, tag: number): Promise<Uint8Array> {
+  take(peer: number, tag: number, into?: (length: number) => Uint8Array): Promise<Uint8Array> {
     const region = Math.floor(tag / REGION_SIZE);
     const asked = this.#asked[peer];
     if (tag > (asked.get(region) ?? -1)) asked.set(region, tag);
@@ -131,14 +190,19 @@ export class Mailbox {
       const data = queue.shift()!;
       if (queue.length === 0) this.#arrived[peer].delete(tag);
       this.#bufferedBytes -= data.byteLength;
-      return Promise.resolve(data);
+      try {
+        return Promise.resolve(into ? copyInto(into, data) : data);
+      } catch (e) {
+        return Promise.reject(e);
+      }
     }
     const failure = this.#failure[peer];
     if (failure) return Promise.reject(failure);
     return new Promise((resolve, reject) => {
+      const w: Waiter = { resolve, reject, into };
       const waiters = this.#waiting[peer].get(tag);
-      if (waiters) waiters.push({ resolve, reject });
-      else this.#waiting[peer].set(tag, [{ resolve, reject }]);
+      if (waiters) waiters.push(w);
+      else this.#waiting[peer].set(tag, [w]);
     });
   }
 
@@ -164,5 +228,20 @@ export class Mailbox {
    */
   failAll(error: Error): void {
     for (let p = 0; p < this.#failure.length; p++) this.fail(p, error);
+  }
+}
+
+function copyInto(into: (length: number) => Uint8Array, data: Uint8Array): Uint8Array {
+  const dst = into(data.byteLength);
+  dst.set(data);
+  return dst;
+}
+
+function settle(w: Waiter, data: Uint8Array): void {
+  if (!w.into) return w.resolve(data);
+  try {
+    w.resolve(copyInto(w.into, data));
+  } catch (e) {
+    w.reject(e as Error);
   }
 }

@@ -6,11 +6,20 @@
  * @module
  */
 
-import { encodeFrame, FrameKind, type FrameReader, NO_SOURCE, writeAll } from "./_framing.ts";
-import { Mailbox } from "./_mailbox.ts";
+import {
+  encodeFrame,
+  FrameKind,
+  type FrameReader,
+  HEADER_BYTES,
+  NO_SOURCE,
+  writeAll,
+  writeHeader,
+} from "./_framing.ts";
+import { type ClaimedReceive, Mailbox } from "./_mailbox.ts";
 import { PeerError, ProtocolError } from "./errors.ts";
 import {
   checkPeerAndTag,
+  FRAME_HEADROOM,
   type Transport,
   type TransportKind,
   type TransportStats,
@@ -23,6 +32,9 @@ export interface PeerLink {
   /** Reads frames from it, positioned after the handshake. */
   reader: FrameReader;
 }
+
+/** Frames up to this size are framed in a reusable per-peer buffer instead of a new one. */
+const SCRATCH_MAX_BYTES = 4 << 20;
 
 /** A transport over stream connections. */
 export class StreamTransport implements Transport {
@@ -38,6 +50,8 @@ export class StreamTransport implements Transport {
   #onClose?: () => void;
   #bytesSent = 0;
   #bytesReceived = 0;
+  /** Per-peer buffers frames are assembled in (written from inside the peer's write queue). */
+  #scratch: Uint8Array[];
 
   /**
    * Wraps established links.
@@ -62,6 +76,7 @@ export class StreamTransport implements Transport {
     this.#mailbox = new Mailbox(this.size, options.tagWindow);
     this.#writeTail = links.map(() => Promise.resolve());
     this.#sendFailure = new Array(this.size).fill(undefined);
+    this.#scratch = links.map(() => new Uint8Array(0));
     this.#onClose = onClose;
     links.forEach((link, peer) => {
       if (link) this.#readLoops.push(this.#readLoop(peer, link));
@@ -70,7 +85,14 @@ export class StreamTransport implements Transport {
 
   async #readLoop(peer: number, link: PeerLink): Promise<void> {
     let failure: Error;
+    // A receive whose payload is being read straight into its own memory.
+    let claimed: ClaimedReceive | undefined;
     link.reader.from = `rank ${peer}`;
+    link.reader.destination = (h) => {
+      if (h.kind !== FrameKind.Data) return undefined;
+      claimed = this.#mailbox.claim(peer, h.tag, h.length);
+      return claimed?.into;
+    };
     // Checked on every header, before its payload is read: the connection is
     // authenticated as `peer`, so every frame must say it comes from `peer`, and
     // a data frame must fall within the tag window.
@@ -96,7 +118,11 @@ export class StreamTransport implements Transport {
         }
         if (frame.kind === FrameKind.Data) {
           this.#bytesReceived += frame.length;
-          this.#mailbox.deliver(peer, frame.tag, frame.payload);
+          if (claimed) {
+            const done = claimed;
+            claimed = undefined;
+            done.done();
+          } else this.#mailbox.deliver(peer, frame.tag, frame.payload);
         } else if (frame.kind === FrameKind.Close) {
           failure = new PeerError(peer, `Rank ${peer} closed the connection`);
           break;
@@ -142,6 +168,7 @@ export class StreamTransport implements Transport {
       }
     }
     this.#sendFailure[peer] ??= failure;
+    claimed?.fail(failure);
     this.#mailbox.fail(peer, failure);
   }
 
@@ -153,14 +180,40 @@ export class StreamTransport implements Transport {
     }
     const failure = this.#sendFailure[peer];
     if (failure) return Promise.reject(failure);
-    const frame = encodeFrame(FrameKind.Data, tag, data, this.rank);
     this.#bytesSent += data.byteLength;
-    return this.#enqueue(peer, frame);
+    if (data.byteLength + HEADER_BYTES > SCRATCH_MAX_BYTES) {
+      return this.#enqueue(peer, encodeFrame(FrameKind.Data, tag, data, this.rank));
+    }
+    // Framed when its turn comes, in the peer's reusable buffer: one write, no allocation.
+    return this.#enqueue(peer, () => {
+      const n = HEADER_BYTES + data.byteLength;
+      if (this.#scratch[peer].byteLength < n) {
+        this.#scratch[peer] = new Uint8Array(Math.max(n, 2 * this.#scratch[peer].byteLength));
+      }
+      const frame = this.#scratch[peer].subarray(0, n);
+      frame.set(data, HEADER_BYTES);
+      writeHeader(frame, FrameKind.Data, tag, this.rank);
+      return frame;
+    });
   }
 
-  #enqueue(peer: number, frame: Uint8Array): Promise<void> {
+  sendFramed(peer: number, tag: number, framed: Uint8Array): Promise<void> {
+    const length = framed.byteLength - FRAME_HEADROOM;
+    if (length < 0) return Promise.reject(new RangeError(`A framed send needs its header room`));
+    if (peer === this.rank) return this.send(peer, tag, framed.subarray(FRAME_HEADROOM));
+    checkPeerAndTag(this.size, peer, tag);
+    const failure = this.#sendFailure[peer];
+    if (failure) return Promise.reject(failure);
+    this.#bytesSent += length;
+    // The header room is exactly one header: header and payload go out in one write.
+    writeHeader(framed, FrameKind.Data, tag, this.rank);
+    return this.#enqueue(peer, framed);
+  }
+
+  #enqueue(peer: number, frame: Uint8Array | (() => Uint8Array)): Promise<void> {
     const conn = this.#links[peer]!.conn;
-    const next = this.#writeTail[peer].then(() => writeAll(conn, frame)).catch((e) => {
+    const write = () => writeAll(conn, typeof frame === "function" ? frame() : frame);
+    const next = this.#writeTail[peer].then(write).catch((e) => {
       const err = this.#sendFailure[peer] ??
         new PeerError(peer, `Sending to rank ${peer} failed: ${(e as Error).message}`, {
           cause: e,
@@ -176,6 +229,15 @@ export class StreamTransport implements Transport {
   recv(peer: number, tag: number): Promise<Uint8Array> {
     checkPeerAndTag(this.size, peer, tag);
     return this.#mailbox.take(peer, tag);
+  }
+
+  recvInto(
+    peer: number,
+    tag: number,
+    into: (length: number) => Uint8Array,
+  ): Promise<Uint8Array> {
+    checkPeerAndTag(this.size, peer, tag);
+    return this.#mailbox.take(peer, tag, into);
   }
 
   stats(): TransportStats {

@@ -12,6 +12,12 @@
 /** The largest tag a transport accepts (tags are unsigned 32-bit integers). */
 export const MAX_TAG = 0xffff_ffff;
 
+/**
+ * Bytes of writable room a caller of `Transport.sendFramed` leaves in front of
+ * the payload, for the transport's frame header.
+ */
+export const FRAME_HEADROOM = 16;
+
 /** The transports this suite ships. */
 export type TransportKind = "tcp" | "unix" | "mpi";
 
@@ -34,6 +40,21 @@ export interface Transport {
    * naming the peer when the peer closes or fails before sending it.
    */
   recv(peer: number, tag: number): Promise<Uint8Array>;
+  /**
+   * Like `recv`, but the payload lands in memory the caller provides: `into` is
+   * called once with the payload's length and returns where to put it (a view of
+   * exactly that length), and the promise resolves with that view. A transport
+   * that can reads the payload straight into it; one that arrived before it was
+   * asked for is copied there.
+   */
+  recvInto?(peer: number, tag: number, into: (length: number) => Uint8Array): Promise<Uint8Array>;
+  /**
+   * Like `send`, for a payload with `FRAME_HEADROOM` writable bytes in front of
+   * it: `framed` spans that room and the payload. The transport writes its
+   * header into the room, so header and payload leave in one write without a
+   * copy. The caller must not touch `framed` until the promise settles.
+   */
+  sendFramed?(peer: number, tag: number, framed: Uint8Array): Promise<void>;
   /** Closes every connection; pending receives reject. */
   close(): Promise<void>;
   /** Counters for memory and traffic measurements, where the transport keeps them. */
