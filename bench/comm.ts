@@ -75,6 +75,8 @@ export interface CommOptions extends OpenOptions {
   kind: TransportKind;
   /** Where progress happens. */
   progress: "thread" | "inline";
+  /** With thread progress, microseconds a waiting thread spins before it sleeps. */
+  spinUs?: number;
   /** Per-exchange timeout in ms. */
   exchangeTimeoutMs?: number;
   /** `native`: the MPI library's own alltoallv (mpi transport only). */

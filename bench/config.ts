@@ -44,6 +44,8 @@ export interface BenchConfig {
   validate: boolean;
   /** `thread`: a Worker owns the connections; `inline`: the main thread does. */
   progress: "thread" | "inline";
+  /** With thread progress, microseconds a waiting thread spins before it sleeps. */
+  spinUs?: number;
   /** Per-exchange and rendezvous timeout in seconds. */
   timeoutS: number;
   /** Results directory. */

@@ -212,6 +212,7 @@ export async function runRank(
     comm = await openComm({
       kind: config.transport,
       progress: config.progress,
+      spinUs: config.spinUs,
       rank: setup.rank,
       size: setup.size,
       token: setup.token,

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { DEFAULT_SPIN_US } from "../collectives/progress.ts";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { type BenchConfig, expandSweep } from "../bench/config.ts";
 import { checkDelaySpec, formatDelaySpec, parseDelaySpec } from "../bench/delay.ts";
@@ -100,6 +101,12 @@ export function benchCommand(): Command {
         "thread: a Worker owns the connections; inline: the main thread",
       ).choices(["thread", "inline"] as const).default("thread" as const),
     )
+    .option(
+      "--spin-us <us>",
+      "with thread progress, microseconds a waiting thread spins before it sleeps",
+      numberOption(),
+      DEFAULT_SPIN_US,
+    )
     .option("--timeout <seconds>", "per-exchange and rendezvous timeout", numberOption(), 60)
     .option("--out <dir>", "results directory", "results/latest")
     .option("--format <list>", "csv,html,json,osu", parseFormats, ["csv"])
@@ -145,6 +152,7 @@ export interface BenchFlags {
   seed: number;
   validate: boolean;
   progress: "thread" | "inline";
+  spinUs: number;
   timeout: number;
   out: string;
   format: string[];
@@ -203,6 +211,7 @@ export function configFromFlags(flags: BenchFlags): Promise<BenchConfig> {
     seed: flags.seed,
     validate: flags.validate,
     progress: flags.progress,
+    spinUs: flags.spinUs,
     timeoutS: flags.timeout,
     out: flags.out,
     formats: flags.format,
