@@ -209,5 +209,6 @@ export async function runDlrmConfiguration(
     },
   });
   record.totalUs = (performance.now() - start) * 1000;
+  record.peakBufferedBytes = coll.buffered?.().peakBytes ?? 0;
   return record;
 }

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { MessageChannel } from "node:worker_threads";
 import type { OpenOptions } from "../transports/open.ts";
 import { PeerError, TimeoutError } from "../transports/errors.ts";
 import {
@@ -341,8 +342,37 @@ interface ChannelParts {
   release(): void;
 }
 
+/** A way to give the event loop a turn that costs microseconds (setTimeout(0) costs ms). */
+let turnChannel: MessageChannel | undefined;
+const turnWaiters: (() => void)[] = [];
+
 function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
+  if (!turnChannel) {
+    turnChannel = new MessageChannel();
+    turnChannel.port1.on("message", () => turnWaiters.shift()?.());
+    turnChannel.port1.unref();
+    turnChannel.port2.unref();
+  }
+  const channel = turnChannel;
+  return new Promise((resolve) => {
+    turnWaiters.push(resolve);
+    channel.port2.postMessage(0);
+  });
+}
+
+/** Exchanges answered from shared memory never return to the event loop on their own. */
+const TURN_EVERY_MS = 50;
+let nextTurnMs = 0;
+
+/**
+ * Gives the event loop a turn if it has not had one for a while, so that
+ * timers and signal handlers run while a rank exchanges without waiting.
+ */
+function keepEventLoopTurning(): Promise<void> | undefined {
+  const now = performance.now();
+  if (now < nextTurnMs) return undefined;
+  nextTurnMs = now + TURN_EVERY_MS;
+  return yieldToEventLoop();
 }
 
 /** The main thread's side of one collective on a shared channel. */
@@ -381,6 +411,8 @@ class EngineAlltoallv implements Alltoallv {
       this.#ready = true;
     }
     if (this.#finished) throw new Error("The collective was drained");
+    const turn = keepEventLoopTurning();
+    if (turn) await turn;
     const t = this.#next;
     const { layout, outgoing, timeoutMs } = this.#parts;
     const words = this.#words;
@@ -488,7 +520,10 @@ class EngineAlltoallv implements Alltoallv {
       if (left <= 0) throw new TimeoutError(timeoutMessage());
       const slice = Math.min(WAIT_SLICE_MS, left);
       if (policy.block) {
-        if (Atomics.wait(words, SIGNAL, signal, slice) === "timed-out") await yieldToEventLoop();
+        if (Atomics.wait(words, SIGNAL, signal, slice) === "timed-out") {
+          nextTurnMs = performance.now() + TURN_EVERY_MS;
+          await yieldToEventLoop();
+        }
       } else {
         const waiting = Atomics.waitAsync(words, SIGNAL, signal, slice);
         if (waiting.async) await waiting.value;

@@ -111,23 +111,25 @@ export function encodeFrame(
  * if (decodeHeader(framed, 1024, "me").length !== 3) throw new Error("bad header");
  * ```
  *
- * @param framed Header room followed by the payload.
+ * @param framed Header room followed by the payload (or the header alone, with `length`).
  * @param kind The frame kind.
  * @param tag The tag.
  * @param source The sender's rank.
+ * @param length The payload's length (default: what follows the header in `framed`).
  */
 export function writeHeader(
   framed: Uint8Array,
   kind: FrameKindValue,
   tag: number,
   source: number,
+  length: number = framed.byteLength - HEADER_BYTES,
 ): void {
   const view = new DataView(framed.buffer, framed.byteOffset, HEADER_BYTES);
   view.setUint16(0, MAGIC, true);
   view.setUint8(2, kind);
   view.setUint8(3, WIRE_VERSION);
   view.setUint32(4, tag >>> 0, true);
-  view.setUint32(8, framed.byteLength - HEADER_BYTES, true);
+  view.setUint32(8, length, true);
   view.setUint32(12, source >>> 0, true);
 }
 

@@ -33,8 +33,11 @@ export interface PeerLink {
   reader: FrameReader;
 }
 
-/** Frames up to this size are framed in a reusable per-peer buffer instead of a new one. */
-const SCRATCH_MAX_BYTES = 4 << 20;
+/**
+ * Payloads from this size are written after their header, as they are; smaller
+ * ones are copied behind the header in a reusable per-peer buffer (one write).
+ */
+const SEPARATE_HEADER_BYTES = 16 * 1024;
 
 /** A transport over stream connections. */
 export class StreamTransport implements Transport {
@@ -181,11 +184,21 @@ export class StreamTransport implements Transport {
     const failure = this.#sendFailure[peer];
     if (failure) return Promise.reject(failure);
     this.#bytesSent += data.byteLength;
-    if (data.byteLength + HEADER_BYTES > SCRATCH_MAX_BYTES) {
-      return this.#enqueue(peer, encodeFrame(FrameKind.Data, tag, data, this.rank));
+    if (data.byteLength >= SEPARATE_HEADER_BYTES) {
+      // A large payload is written as it is, after its header: copying it would
+      // cost more than the second write.
+      return this.#enqueue(peer, async (conn) => {
+        const header = this.#scratch[peer].byteLength >= HEADER_BYTES
+          ? this.#scratch[peer].subarray(0, HEADER_BYTES)
+          : (this.#scratch[peer] = new Uint8Array(HEADER_BYTES));
+        writeHeader(header, FrameKind.Data, tag, this.rank, data.byteLength);
+        await writeAll(conn, header);
+        await writeAll(conn, data);
+      });
     }
-    // Framed when its turn comes, in the peer's reusable buffer: one write, no allocation.
-    return this.#enqueue(peer, () => {
+    // A small one is framed when its turn comes, in the peer's reusable buffer:
+    // one write, no allocation.
+    return this.#enqueue(peer, (conn) => {
       const n = HEADER_BYTES + data.byteLength;
       if (this.#scratch[peer].byteLength < n) {
         this.#scratch[peer] = new Uint8Array(Math.max(n, 2 * this.#scratch[peer].byteLength));
@@ -193,7 +206,7 @@ export class StreamTransport implements Transport {
       const frame = this.#scratch[peer].subarray(0, n);
       frame.set(data, HEADER_BYTES);
       writeHeader(frame, FrameKind.Data, tag, this.rank);
-      return frame;
+      return writeAll(conn, frame);
     });
   }
 
@@ -210,9 +223,9 @@ export class StreamTransport implements Transport {
     return this.#enqueue(peer, framed);
   }
 
-  #enqueue(peer: number, frame: Uint8Array | (() => Uint8Array)): Promise<void> {
+  #enqueue(peer: number, frame: Uint8Array | ((conn: Deno.Conn) => Promise<void>)): Promise<void> {
     const conn = this.#links[peer]!.conn;
-    const write = () => writeAll(conn, typeof frame === "function" ? frame() : frame);
+    const write = () => typeof frame === "function" ? frame(conn) : writeAll(conn, frame);
     const next = this.#writeTail[peer].then(write).catch((e) => {
       const err = this.#sendFailure[peer] ??
         new PeerError(peer, `Sending to rank ${peer} failed: ${(e as Error).message}`, {
