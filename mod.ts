@@ -1,13 +1,16 @@
 /**
  * blsbench: synchronous and bounded-lag-synchronous (BLS) alltoallv collectives
- * over pluggable transports (TCP, Unix sockets, MPI through FFI), distributed
- * inference-only DLRM on top of them, and the benchmarks that compare them.
+ * over pluggable transports (TCP, Unix sockets, MPI through FFI), with
+ * asynchronous progress on a Worker thread. This root module is what a program
+ * that exchanges data needs; the rest lives under sub-paths:
+ * `@blsbench/core/transports`, `/collectives`, `/mpi`, `/dlrm`, `/datasets`,
+ * `/bench` (delay models, simulator, result files, report) and `/cli`.
  *
  * @example BLS alltoallv with lag 1 on two ranks in one process
  * ```ts
- * import { BlsAlltoallv, connectLocalGroup } from "./mod.ts";
+ * import { connectLocalGroup, createAlltoallv } from "@blsbench/core";
  * const group = await connectLocalGroup("tcp", 2);
- * const colls = group.transports.map((t) => new BlsAlltoallv(t, { lag: 1 }));
+ * const colls = group.transports.map((t) => createAlltoallv(t, { lag: 1 }));
  * for (let iter = 0; iter < 3; iter++) {
  *   await Promise.all(colls.map((c) => c.exchange([new Uint8Array([iter]), new Uint8Array([iter])])));
  * }
@@ -17,25 +20,56 @@
  *
  * @module
  */
-export * from "./transports/mod.ts";
-export * from "./transports/mpi/mod.ts";
-export * from "./collectives/mod.ts";
-export * from "./collectives/mpi_native.ts";
-export * from "./dlrm/mod.ts";
-export * from "./datasets/mod.ts";
-export * from "./bench/delay.ts";
-export * from "./bench/imbalance.ts";
-export * from "./bench/simulate.ts";
+
+// Transports
 export {
-  parseRunJson,
-  parseSummaryCsv,
-  readResultDir,
-  readResultDirs,
-  type ResultRun,
-  type RunInfo,
-  SUMMARY_COLUMNS,
-  type SummaryRow,
-} from "./bench/results_read.ts";
-export { FIGURE_IDS, type FigureId } from "./bench/figure_specs.ts";
-export * from "./bench/claims.ts";
-export * from "./bench/report.ts";
+  type Address,
+  connectLocalGroup,
+  connectTcp,
+  connectUnix,
+  FRAME_HEADROOM,
+  type LocalGroup,
+  masterFromEnvironment,
+  MAX_TAG,
+  type MeshOptions,
+  type OpenOptions,
+  openTransport,
+  parseAddress,
+  rankFromEnvironment,
+  type RankIdentity,
+  type RendezvousStore,
+  startRendezvousStore,
+  type StoreOptions,
+  type Transport,
+  type TransportKind,
+  type TransportStats,
+  withTimeout,
+} from "./transports/mod.ts";
+
+// Collectives
+export {
+  type Alltoallv,
+  alltoallvOnce,
+  type AlltoallvOptions,
+  BlsAlltoallv,
+  type BlsOptions,
+  type CollectiveOptions,
+  type Comm,
+  type CommOptions,
+  type CommPosition,
+  createAlltoallv,
+  DEFAULT_SPIN_US,
+  type EngineAlltoallvOptions,
+  type EngineOptions,
+  type ExchangeHook,
+  type ExchangeIo,
+  IterationArena,
+  type IterationBlocks,
+  openComm,
+  ProgressEngine,
+  SyncAlltoallv,
+} from "./collectives/mod.ts";
+
+// Errors
+export { PeerError, ProtocolError, TimeoutError } from "./transports/errors.ts";
+export { RunError, UsageError } from "./util/errors.ts";

@@ -12,11 +12,11 @@
  * @module
  */
 
-import { sleep } from "../transports/_deadline.ts";
+import { sleep } from "../transports/deadline.ts";
 import { startRendezvousStore } from "../transports/rendezvous.ts";
 import type { Address } from "../transports/rendezvous.ts";
 import { RunError } from "../util/errors.ts";
-import { type Comm, type CommPosition, openComm } from "./comm.ts";
+import { type Comm, type CommPosition, openComm } from "../collectives/communicator.ts";
 import { type BenchConfig, type Configuration, expandSweep } from "./config.ts";
 import { decodeRecord, encodeRecord, type RankRecord } from "./records.ts";
 import {

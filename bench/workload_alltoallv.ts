@@ -9,7 +9,7 @@
 import type { IterationBlocks } from "../collectives/alltoallv.ts";
 import { RunError } from "../util/errors.ts";
 import { checkBlock, fillBlock } from "./blocks.ts";
-import type { Comm } from "./comm.ts";
+import type { Comm } from "../collectives/communicator.ts";
 import type { Configuration } from "./config.ts";
 import { applyDelay, drawDelayUs, parseDelaySpec } from "./delay.ts";
 import { blockSize, parseImbalanceSpec } from "./imbalance.ts";

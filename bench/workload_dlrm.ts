@@ -13,7 +13,7 @@ import { runInference } from "../dlrm/distributed.ts";
 import { SHARDING_KINDS, type ShardingKind } from "../dlrm/sharding.ts";
 import { parseSkew } from "../dlrm/synthetic.ts";
 import { UsageError } from "../util/errors.ts";
-import type { Comm } from "./comm.ts";
+import type { Comm } from "../collectives/communicator.ts";
 import type { BenchConfig, Configuration } from "./config.ts";
 import { applyDelay, drawDelayUs, parseDelaySpec } from "./delay.ts";
 import { dataPath, type DlrmSettings, type PreparedDlrm, prepareDlrm } from "./dlrm_setup.ts";

@@ -6,7 +6,7 @@
  */
 
 import { Command, Option } from "@commander-js/extra-typings";
-import { openComm } from "../bench/comm.ts";
+import { openComm } from "../collectives/communicator.ts";
 import { prepareDlrm } from "../bench/dlrm_setup.ts";
 import { launchLocal } from "../bench/launcher.ts";
 import { addDlrmOptions, type DlrmFlags, dlrmSettingsFromFlags } from "../bench/workload_dlrm.ts";

@@ -16,8 +16,7 @@ import { openTransport } from "../transports/open.ts";
 import type { Transport } from "../transports/transport.ts";
 import type { Alltoallv, IterationBlocks } from "./alltoallv.ts";
 import { IterationArena } from "./arena.ts";
-import { SyncAlltoallv } from "./sync.ts";
-import { BlsAlltoallv } from "./bls.ts";
+import { createAlltoallv } from "./create.ts";
 import { spinUntil } from "./_spin.ts";
 import type {
   CollectiveSetup,
@@ -91,10 +90,7 @@ class Runner {
       },
     };
     if (buffers.incoming.length < slotsFor(lag)) throw new RangeError("Channel too small");
-    // Lag 0 is the synchronous pairwise exchange itself.
-    this.#coll = lag === 0
-      ? new SyncAlltoallv(t, options)
-      : new BlsAlltoallv(t, { lag, ...options });
+    this.#coll = createAlltoallv(t, { lag, ...options });
   }
 
   /** Stops waiting for posts (the collective was dropped or the engine closes). */

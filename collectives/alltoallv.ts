@@ -72,7 +72,7 @@ export interface CollectiveOptions {
  *
  * @example Check a block list
  * ```ts
- * import { checkBlocks } from "./alltoallv.ts";
+ * import { checkBlocks } from "@blsbench/core/collectives";
  * checkBlocks([new Uint8Array(1), new Uint8Array(0)], 2);
  * ```
  *

@@ -14,7 +14,8 @@ export const MAX_SLOT_BYTES = 2 ** 31;
 /** Block offsets are multiples of this, so typed views (Float64Array too) fit. */
 const ALIGN = 8;
 
-type Growable = SharedArrayBuffer | ArrayBuffer;
+/** A buffer an arena slot can live in: growable, shared between threads or not. */
+export type Growable = SharedArrayBuffer | ArrayBuffer;
 
 function grow(buffer: Growable, bytes: number): void {
   if (buffer instanceof SharedArrayBuffer) buffer.grow(bytes);
@@ -28,7 +29,7 @@ function grow(buffer: Growable, bytes: number): void {
  *
  * @example Blocks of one iteration, side by side
  * ```ts
- * import { IterationArena } from "./arena.ts";
+ * import { IterationArena } from "@blsbench/core";
  * const arena = new IterationArena(2);
  * const a = arena.alloc(0, 3);
  * const b = arena.alloc(0, 5);

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { withTimeout } from "../transports/_deadline.ts";
+import { withTimeout } from "../transports/deadline.ts";
 import { TimeoutError } from "../transports/errors.ts";
 import type { Transport } from "../transports/transport.ts";
 import {
@@ -52,8 +52,8 @@ interface Slot {
  *
  * @example Lag 1 on two ranks in one process
  * ```ts
- * import { connectLocalGroup } from "../transports/open.ts";
- * import { BlsAlltoallv } from "./bls.ts";
+ * import { connectLocalGroup } from "@blsbench/core";
+ * import { BlsAlltoallv } from "@blsbench/core";
  * const g = await connectLocalGroup("unix", 2);
  * const colls = g.transports.map((t) => new BlsAlltoallv(t, { lag: 1 }));
  * const block = (r: number, t: number) => [new Uint8Array([r, t]), new Uint8Array([r, t])];

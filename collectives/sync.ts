@@ -6,7 +6,7 @@
  * @module
  */
 
-import { withTimeout } from "../transports/_deadline.ts";
+import { withTimeout } from "../transports/deadline.ts";
 import { TimeoutError } from "../transports/errors.ts";
 import type { Transport } from "../transports/transport.ts";
 import {
@@ -33,8 +33,8 @@ export interface ExchangeIo {
  *
  * @example Two ranks in one process
  * ```ts
- * import { connectLocalGroup } from "../transports/open.ts";
- * import { alltoallvOnce } from "./sync.ts";
+ * import { connectLocalGroup } from "@blsbench/core";
+ * import { alltoallvOnce } from "@blsbench/core";
  * const g = await connectLocalGroup("tcp", 2);
  * const out = await Promise.all(g.transports.map((t) =>
  *   alltoallvOnce(t, 0, [new Uint8Array([t.rank, 0]), new Uint8Array([t.rank, 1])])

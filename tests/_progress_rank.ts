@@ -8,7 +8,7 @@
  * @module
  */
 
-import { openComm } from "../bench/comm.ts";
+import { openComm } from "../collectives/communicator.ts";
 
 const [mode, rankText, port, token] = Deno.args;
 const rank = Number(rankText);

@@ -9,7 +9,7 @@
 
 import { authenticateAsClient, authenticateAsServer } from "./_auth.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "./_framing.ts";
-import { sleep, withTimeout } from "./_deadline.ts";
+import { sleep, withTimeout } from "./deadline.ts";
 import { type PeerLink, StreamTransport } from "./_stream_transport.ts";
 import { PeerError, TimeoutError } from "./errors.ts";
 import { type Address, RendezvousClient } from "./rendezvous.ts";

@@ -29,7 +29,7 @@ const SOURCES: Array<[string, string, string]> = [
  *
  * @example torchrun-style variables
  * ```ts
- * import { rankFromEnvironment } from "./environment.ts";
+ * import { rankFromEnvironment } from "@blsbench/core";
  * const id = rankFromEnvironment({ RANK: "1", WORLD_SIZE: "4" });
  * if (id?.rank !== 1 || id.size !== 4) throw new Error("bad");
  * ```
@@ -63,7 +63,7 @@ export function rankFromEnvironment(
  *
  * @example Parse an address
  * ```ts
- * import { parseAddress } from "./environment.ts";
+ * import { parseAddress } from "@blsbench/core";
  * const a = parseAddress("127.0.0.1:29500");
  * if (a.port !== 29500) throw new Error("bad");
  * ```
@@ -86,7 +86,7 @@ export function parseAddress(text: string): Address {
  *
  * @example From the environment
  * ```ts
- * import { masterFromEnvironment } from "./environment.ts";
+ * import { masterFromEnvironment } from "@blsbench/core";
  * const a = masterFromEnvironment({ MASTER_ADDR: "10.0.0.1", MASTER_PORT: "29500" });
  * if (a?.hostname !== "10.0.0.1") throw new Error("bad");
  * ```

@@ -12,3 +12,4 @@ export * from "./open.ts";
 export * from "./rendezvous.ts";
 export * from "./environment.ts";
 export type { MeshOptions } from "./_mesh.ts";
+export * from "./deadline.ts";

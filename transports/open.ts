@@ -22,7 +22,7 @@ export interface OpenOptions extends MeshOptions {
  *
  * @example Open a one-rank TCP transport
  * ```ts
- * import { openTransport } from "./open.ts";
+ * import { openTransport } from "@blsbench/core";
  * const t = await openTransport("tcp", { rank: 0, size: 1, token: "t", master: { hostname: "127.0.0.1", port: 1 } });
  * await t.close();
  * ```
@@ -60,7 +60,7 @@ export interface LocalGroup {
  *
  * @example Four ranks over Unix sockets
  * ```ts
- * import { connectLocalGroup } from "./open.ts";
+ * import { connectLocalGroup } from "@blsbench/core";
  * const group = await connectLocalGroup("unix", 4);
  * await group.transports[3].send(0, 1, new Uint8Array([9]));
  * if ((await group.transports[0].recv(3, 1))[0] !== 9) throw new Error("lost");

@@ -8,7 +8,7 @@
 
 import { authenticateAsClient, authenticateAsServer, NO_RANK } from "./_auth.ts";
 import { encodeFrame, FrameKind, type FrameReader, writeAll } from "./_framing.ts";
-import { sleep, withTimeout } from "./_deadline.ts";
+import { sleep, withTimeout } from "./deadline.ts";
 import { PeerError, ProtocolError } from "./errors.ts";
 
 const STORE_FRAME_BYTES = 1 << 20;
@@ -74,7 +74,7 @@ function parseRequest(payload: Uint8Array, from: string): StoreRequest {
  *
  * @example Publish and look up an address
  * ```ts
- * import { RendezvousClient, startRendezvousStore } from "./rendezvous.ts";
+ * import { RendezvousClient, startRendezvousStore } from "@blsbench/core/transports";
  * const store = await startRendezvousStore({ token: "secret" });
  * const a = await RendezvousClient.connect(store.address, "secret", 0);
  * await a.set("addr/0", "127.0.0.1:5000");

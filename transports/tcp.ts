@@ -51,8 +51,8 @@ const tcpFamily: SocketFamily = {
  *
  * @example Two ranks in one process
  * ```ts
- * import { connectTcp } from "./tcp.ts";
- * import { startRendezvousStore } from "./rendezvous.ts";
+ * import { connectTcp } from "@blsbench/core";
+ * import { startRendezvousStore } from "@blsbench/core";
  * const store = await startRendezvousStore({ token: "t" });
  * const opts = { size: 2, token: "t", master: store.address };
  * const [a, b] = await Promise.all([connectTcp({ ...opts, rank: 0 }), connectTcp({ ...opts, rank: 1 })]);

@@ -82,7 +82,7 @@ export interface TransportStats {
  *
  * @example Check arguments
  * ```ts
- * import { checkPeerAndTag } from "./transport.ts";
+ * import { checkPeerAndTag } from "@blsbench/core/transports";
  * checkPeerAndTag(4, 3, 17); // fine
  * ```
  *

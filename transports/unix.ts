@@ -39,8 +39,8 @@ const unixFamily: SocketFamily = {
  *
  * @example Two ranks in one process
  * ```ts
- * import { connectUnix } from "./unix.ts";
- * import { startRendezvousStore } from "./rendezvous.ts";
+ * import { connectUnix } from "@blsbench/core";
+ * import { startRendezvousStore } from "@blsbench/core";
  * const store = await startRendezvousStore({ token: "t" });
  * const opts = { size: 2, token: "t", master: store.address };
  * const [a, b] = await Promise.all([connectUnix({ ...opts, rank: 0 }), connectUnix({ ...opts, rank: 1 })]);

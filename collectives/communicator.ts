@@ -6,12 +6,11 @@
  * @module
  */
 
-import type { Alltoallv } from "../collectives/alltoallv.ts";
-import { IterationArena } from "../collectives/arena.ts";
-import { BlsAlltoallv } from "../collectives/bls.ts";
-import { ProgressEngine } from "../collectives/progress.ts";
-import { SyncAlltoallv } from "../collectives/sync.ts";
-import { withTimeout } from "../transports/_deadline.ts";
+import type { Alltoallv } from "./alltoallv.ts";
+import { IterationArena } from "./arena.ts";
+import { ProgressEngine } from "./progress.ts";
+import { createAlltoallv } from "./create.ts";
+import { withTimeout } from "../transports/deadline.ts";
 import { TimeoutError } from "../transports/errors.ts";
 import { type OpenOptions, openTransport } from "../transports/open.ts";
 import type { Transport, TransportKind } from "../transports/transport.ts";
@@ -88,8 +87,8 @@ export interface CommOptions extends OpenOptions {
  *
  * @example Two ranks, inline progress
  * ```ts
- * import { openComm } from "./comm.ts";
- * import { startRendezvousStore } from "../transports/rendezvous.ts";
+ * import { openComm } from "@blsbench/core";
+ * import { startRendezvousStore } from "@blsbench/core";
  * const store = await startRendezvousStore({ token: "t" });
  * const comms = await Promise.all([0, 1].map((rank) =>
  *   openComm({ kind: "tcp", progress: "inline", rank, size: 2, token: "t", master: store.address })
@@ -125,7 +124,7 @@ export async function openComm(options: CommOptions): Promise<Comm> {
   } else if (options.collective === "native") {
     transport = await openTransport("mpi", options);
     const t = transport;
-    const { openMpiNativeAlltoallv } = await import("../collectives/mpi_native.ts");
+    const { openMpiNativeAlltoallv } = await import("./mpi_native.ts");
     make = (lag) =>
       lazyAlltoallv(t, lag, () => openMpiNativeAlltoallv({ lag, family: options.mpi }));
     closeAll = () => t.close();
@@ -134,12 +133,8 @@ export async function openComm(options: CommOptions): Promise<Comm> {
     transport = await openTransport(options.kind, options);
     const t = transport;
     // Received blocks land in an arena per collective: no allocation per message.
-    make = (lag, tagBase) => {
-      const arena = new IterationArena(lag + 2);
-      return lag === 0
-        ? new SyncAlltoallv(t, { tagBase, timeoutMs, arena })
-        : new BlsAlltoallv(t, { lag, tagBase, timeoutMs, arena });
-    };
+    make = (lag, tagBase) =>
+      createAlltoallv(t, { lag, tagBase, timeoutMs, arena: new IterationArena(lag + 2) });
     closeAll = () => t.close();
     abortAll = (reason) => t.abort ? t.abort(reason) : t.close();
   }

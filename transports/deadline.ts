@@ -11,7 +11,7 @@ import { TimeoutError } from "./errors.ts";
  *
  * @example Time out a wait
  * ```ts
- * import { withTimeout } from "./_deadline.ts";
+ * import { withTimeout } from "@blsbench/core";
  * const v = await withTimeout(Promise.resolve(3), 100, "never");
  * if (v !== 3) throw new Error("bad");
  * ```
