@@ -5,9 +5,9 @@
  *
  * @module
  */
-export * from "./delay.ts";
-export * from "./imbalance.ts";
-export * from "./simulate.ts";
+export * from "./models/delay.ts";
+export * from "./models/imbalance.ts";
+export * from "./models/bls_cost.ts";
 export {
   parseRunJson,
   parseSummaryCsv,
@@ -17,7 +17,7 @@ export {
   type RunInfo,
   SUMMARY_COLUMNS,
   type SummaryRow,
-} from "./results_read.ts";
-export { FIGURE_IDS, type FigureId } from "./figure_specs.ts";
-export * from "./claims.ts";
-export * from "./report.ts";
+} from "./results/read.ts";
+export { FIGURE_IDS, type FigureId } from "./paper/figures.ts";
+export * from "./paper/claims.ts";
+export * from "./report/report.ts";

@@ -8,13 +8,17 @@
 import { DEFAULT_SPIN_US } from "../collectives/progress.ts";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { type BenchConfig, expandSweep } from "../bench/config.ts";
-import { checkDelaySpec, formatDelaySpec, parseDelaySpec } from "../bench/delay.ts";
-import { checkImbalanceSpec, formatImbalanceSpec, parseImbalanceSpec } from "../bench/imbalance.ts";
-import { launchLocal } from "../bench/launcher.ts";
-import { createProgress } from "../bench/progress.ts";
-import { addDlrmOptions, type DlrmFlags, dlrmSettingsFromFlags } from "../bench/workload_dlrm.ts";
-import { runRank } from "../bench/rank.ts";
-import { osuTable, type SummaryRow, summaryTable } from "../bench/results.ts";
+import { checkDelaySpec, formatDelaySpec, parseDelaySpec } from "../bench/models/delay.ts";
+import {
+  checkImbalanceSpec,
+  formatImbalanceSpec,
+  parseImbalanceSpec,
+} from "../bench/models/imbalance.ts";
+import { launchLocal } from "../bench/run/launcher.ts";
+import { createProgress } from "../bench/run/progress_bar.ts";
+import { addDlrmOptions, type DlrmFlags, dlrmSettingsFromFlags } from "../bench/workloads/dlrm.ts";
+import { runRank } from "../bench/run/rank.ts";
+import { osuTable, type SummaryRow, summaryTable } from "../bench/results/write.ts";
 import {
   masterFromEnvironment,
   parseAddress,
@@ -329,7 +333,7 @@ async function runBench(flags: BenchFlags, _args: string[]): Promise<void> {
     });
     if (rank === 0) {
       if (config.formats.includes("html")) {
-        const { writeReport } = await import("../bench/report.ts");
+        const { writeReport } = await import("../bench/report/report.ts");
         await writeReport(config.out);
       }
       printResults(config, rows);
@@ -337,7 +341,7 @@ async function runBench(flags: BenchFlags, _args: string[]): Promise<void> {
     return;
   }
   if (launcher === "mpirun") {
-    const { launchMpirun } = await import("../bench/_mpirun.ts");
+    const { launchMpirun } = await import("../bench/run/_mpirun.ts");
     await launchMpirun(config, command);
     return;
   }

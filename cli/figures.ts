@@ -13,8 +13,8 @@
 
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { RunError, UsageError } from "../util/errors.ts";
-import { FIGURE_IDS, type FigureId } from "../bench/figure_specs.ts";
-import { planFigures, runFigures, stepCommandLine } from "../bench/figures.ts";
+import { FIGURE_IDS, type FigureId } from "../bench/paper/figures.ts";
+import { planFigures, runFigures, stepCommandLine } from "../bench/figures/figures.ts";
 import { intListOption, intOption, numberOption } from "./_common.ts";
 
 /**

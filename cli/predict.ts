@@ -7,9 +7,9 @@
 
 import { Command, Option } from "@commander-js/extra-typings";
 import { openComm } from "../collectives/communicator.ts";
-import { prepareDlrm } from "../bench/dlrm_setup.ts";
-import { launchLocal } from "../bench/launcher.ts";
-import { addDlrmOptions, type DlrmFlags, dlrmSettingsFromFlags } from "../bench/workload_dlrm.ts";
+import { prepareDlrm } from "../bench/workloads/dlrm_setup.ts";
+import { launchLocal } from "../bench/run/launcher.ts";
+import { addDlrmOptions, type DlrmFlags, dlrmSettingsFromFlags } from "../bench/workloads/dlrm.ts";
 import { mergePredictions, runInference } from "../dlrm/distributed.ts";
 import {
   masterFromEnvironment,

@@ -11,7 +11,7 @@
  */
 
 import { Command } from "@commander-js/extra-typings";
-import { writeReport } from "../bench/report.ts";
+import { writeReport } from "../bench/report/report.ts";
 
 /**
  * Builds the `report` command.

@@ -12,10 +12,17 @@
 
 import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
 import { UsageError } from "../util/errors.ts";
-import { formatDelaySpec, parseDelaySpec } from "../bench/delay.ts";
-import { calibrate, readMeasuredRun } from "../bench/_simCalibrate.ts";
-import { planSweep, simulateSweep, type SweepFlags } from "../bench/_simSweep.ts";
-import { formatTable, machineInfo, writeSimulationDir } from "../bench/_simOutput.ts";
+import { formatDelaySpec, parseDelaySpec } from "../bench/models/delay.ts";
+import {
+  calibrate,
+  formatTable,
+  machineInfo,
+  planSweep,
+  readMeasuredRun,
+  simulateSweep,
+  type SweepFlags,
+  writeSimulationDir,
+} from "../bench/simulate/mod.ts";
 import { intListOption, intOption, numberOption, specOption } from "./_common.ts";
 
 /**

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { BlsAlltoallv } from "../collectives/bls.ts";
 import { alltoallvOnce, SyncAlltoallv } from "../collectives/sync.ts";
-import { checkBlock, fillBlock } from "../bench/blocks.ts";
+import { checkBlock, fillBlock } from "../bench/workloads/blocks.ts";
 import { connectLocalGroup } from "../transports/open.ts";
 
 const KINDS = ["tcp", "unix"] as const;

@@ -8,7 +8,7 @@ import {
   formatDelaySpec,
   meanDelayUs,
   parseDelaySpec,
-} from "../bench/delay.ts";
+} from "../bench/models/delay.ts";
 
 Deno.test("parseDelaySpec reads every form of the grammar", () => {
   const cases: [string, DelaySpec][] = [

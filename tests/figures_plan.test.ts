@@ -1,10 +1,10 @@
 /** The figure suite's plan: which runs make each figure, quick against full. */
 
 import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
-import { type FigureStep, planFigures, stepCommandLine } from "../bench/figures.ts";
-import { FIGURE_IDS } from "../bench/figure_specs.ts";
-import { parseDelaySpec } from "../bench/delay.ts";
-import { parseImbalanceSpec } from "../bench/imbalance.ts";
+import { type FigureStep, planFigures, stepCommandLine } from "../bench/figures/figures.ts";
+import { FIGURE_IDS } from "../bench/paper/figures.ts";
+import { parseDelaySpec } from "../bench/models/delay.ts";
+import { parseImbalanceSpec } from "../bench/models/imbalance.ts";
 
 /** The value after a flag, or undefined. */
 function flag(step: FigureStep, name: string): string | undefined {

@@ -5,8 +5,8 @@
  */
 
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { planFigures, runFigures } from "../bench/figures.ts";
-import { SUMMARY_COLUMNS } from "../bench/results_read.ts";
+import { planFigures, runFigures } from "../bench/figures/figures.ts";
+import { SUMMARY_COLUMNS } from "../bench/results/read.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 

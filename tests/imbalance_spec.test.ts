@@ -6,7 +6,7 @@ import {
   formatImbalanceSpec,
   type ImbalanceSpec,
   parseImbalanceSpec,
-} from "../bench/imbalance.ts";
+} from "../bench/models/imbalance.ts";
 
 Deno.test("parseImbalanceSpec reads every form of the grammar", () => {
   assert.deepEqual(parseImbalanceSpec("none"), { kind: "none" });

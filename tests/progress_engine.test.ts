@@ -5,7 +5,7 @@ import type { Alltoallv, IterationBlocks } from "../collectives/alltoallv.ts";
 import { BlsAlltoallv } from "../collectives/bls.ts";
 import { ProgressEngine } from "../collectives/progress.ts";
 import { SyncAlltoallv } from "../collectives/sync.ts";
-import { checkBlock, fillBlock } from "../bench/blocks.ts";
+import { checkBlock, fillBlock } from "../bench/workloads/blocks.ts";
 import { connectLocalGroup } from "../transports/open.ts";
 import { startRendezvousStore } from "../transports/rendezvous.ts";
 

@@ -8,8 +8,8 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { exists, needs } from "./_require.ts";
-import { writeReport } from "../bench/report.ts";
-import { FIGURE_IDS } from "../bench/figure_specs.ts";
+import { writeReport } from "../bench/report/report.ts";
+import { FIGURE_IDS } from "../bench/paper/figures.ts";
 import { figureSuiteRows, plainBenchRows, runJson, writeResultDir } from "./_report_fixture.ts";
 
 const CHROMIUM = "/usr/bin/chromium";

@@ -10,9 +10,9 @@ import {
   checkHetero,
   checkLag,
   checkScale,
-} from "../bench/claims.ts";
-import { parseSummaryCsv, type SummaryRow } from "../bench/results_read.ts";
-import { FIGURE_IDS } from "../bench/figure_specs.ts";
+} from "../bench/paper/claims.ts";
+import { parseSummaryCsv, type SummaryRow } from "../bench/results/read.ts";
+import { FIGURE_IDS } from "../bench/paper/figures.ts";
 import { type Cells, figureSuiteRows, runJson, summaryCsv } from "./_report_fixture.ts";
 
 /** Rows as the reader makes them, from cells in the documented schema. */

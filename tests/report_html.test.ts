@@ -1,9 +1,9 @@
 /** The HTML report without a browser: structure, self-containment, figures, claims, tables. */
 
 import { equal, match, ok } from "node:assert/strict";
-import { renderReport, writeReport } from "../bench/report.ts";
-import { readResultDirs } from "../bench/results_read.ts";
-import { FIGURE_IDS } from "../bench/figure_specs.ts";
+import { renderReport, writeReport } from "../bench/report/report.ts";
+import { readResultDirs } from "../bench/results/read.ts";
+import { FIGURE_IDS } from "../bench/paper/figures.ts";
 import { figureSuiteRows, plainBenchRows, runJson, writeResultDir } from "./_report_fixture.ts";
 
 async function withDirs<T>(fn: (dir: string) => Promise<T>): Promise<T> {

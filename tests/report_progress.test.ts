@@ -1,8 +1,8 @@
 /** The sweep progress display and the summary table printer. */
 
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { createProgress, formatDuration, formatSummaryTable } from "../bench/progress.ts";
-import { parseSummaryCsv } from "../bench/results_read.ts";
+import { createProgress, formatDuration, formatSummaryTable } from "../bench/run/progress_bar.ts";
+import { parseSummaryCsv } from "../bench/results/read.ts";
 import { plainBenchRows, summaryCsv } from "./_report_fixture.ts";
 
 function capture(isTTY: boolean) {

@@ -1,14 +1,14 @@
 /** Reading result directories: the CSV parser, typed rows, and errors that name the file. */
 
 import { deepStrictEqual, equal, rejects, throws } from "node:assert/strict";
-import { parseCsv } from "../bench/_report_csv.ts";
+import { parseCsv } from "../bench/results/_csv.ts";
 import {
   parseRunJson,
   parseSummaryCsv,
   readResultDir,
   readResultDirs,
   SUMMARY_COLUMNS,
-} from "../bench/results_read.ts";
+} from "../bench/results/read.ts";
 import { UsageError } from "../util/errors.ts";
 import { plainBenchRows, runJson, summaryCsv, writeResultDir } from "./_report_fixture.ts";
 

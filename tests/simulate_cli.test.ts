@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { main } from "../cli.ts";
-import { parseCsvObjects } from "../bench/_simCsv.ts";
-import { calibrate, readMeasuredRun } from "../bench/_simCalibrate.ts";
-import { simulateLags } from "../bench/simulate.ts";
-import { parseDelaySpec } from "../bench/delay.ts";
+import { parseCsvObjects } from "../bench/simulate/_csv.ts";
+import { calibrate, readMeasuredRun } from "../bench/simulate/_calibrate.ts";
+import { simulateLags } from "../bench/models/bls_cost.ts";
+import { parseDelaySpec } from "../bench/models/delay.ts";
 import { UsageError } from "../util/errors.ts";
 
 const SUMMARY_HEADER =

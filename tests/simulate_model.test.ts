@@ -7,8 +7,8 @@ import {
   replayDelays,
   simulateLags,
   simulateRun,
-} from "../bench/simulate.ts";
-import { drawDelayUs, parseDelaySpec } from "../bench/delay.ts";
+} from "../bench/models/bls_cost.ts";
+import { drawDelayUs, parseDelaySpec } from "../bench/models/delay.ts";
 
 function close(actual: number, expected: number, what = "") {
   assert.ok(

@@ -1,0 +1,6 @@
+/**
+ * The self-contained HTML report.
+ *
+ * @module
+ */
+export * from "./report.ts";

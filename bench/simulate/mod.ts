@@ -1,0 +1,9 @@
+/**
+ * The simulate command's parts: calibrating the cost model on a measured run,
+ * sweeping it, and writing the results.
+ *
+ * @module
+ */
+export { calibrate, readMeasuredRun } from "./_calibrate.ts";
+export { planSweep, simulateSweep, type SweepFlags } from "./_sweep.ts";
+export { formatTable, machineInfo, writeSimulationDir } from "./_output.ts";

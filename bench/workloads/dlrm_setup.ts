@@ -1,0 +1,140 @@
+/**
+ * Getting a rank ready for DLRM inference: the data (a real file, or a
+ * generated one cached by kind, rows and seed), the architecture, this rank's
+ * share of the weights, and the table sharding. Shared by `bench --workload dlrm`
+ * and `predict`.
+ *
+ * @module
+ */
+
+import { ensureGeneratedData, type GeneratedKind } from "../../datasets/generate.ts";
+import { type DataFormat, loadDataset } from "../../datasets/load.ts";
+import type { Dataset } from "../../datasets/types.ts";
+import { architecture, type ArchitectureName, type DlrmConfig } from "../../dlrm/config.ts";
+import { loadKernels } from "../../dlrm/kernels.ts";
+import { DlrmModel } from "../../dlrm/model.ts";
+import { type ShardingKind, shardTables, tableCosts } from "../../dlrm/sharding.ts";
+import { parseSkew, synthesizeDataset } from "../../dlrm/synthetic.ts";
+import { initWeights, loadWeights } from "../../dlrm/weights.ts";
+import { UsageError } from "../../util/errors.ts";
+
+/** The DLRM settings of a run (plain data, the same on every rank). */
+export interface DlrmSettings {
+  /** `mini-kaggle`, `ali-ccp` or `synthetic`. */
+  dataset: "mini-kaggle" | "ali-ccp" | "synthetic";
+  /** A real data file; without it a generated file of the dataset's format is used. */
+  data?: string;
+  /** Ali-CCP raw: the common-features file. */
+  common?: string;
+  /** The data file's format, when its extension does not say. */
+  dataFormat?: DataFormat;
+  /** Built-in architecture (default: the dataset's own). */
+  model?: ArchitectureName;
+  /** Weights `.npz` (default: the reference initialisation from the seed). */
+  weights?: string;
+  /** Global batch size. */
+  batchSize: number;
+  /** Cap every table at N rows. */
+  maxIndRange?: number;
+  /** How tables are split across ranks. */
+  sharding: ShardingKind;
+  /** Synthetic data: indices per lookup per table. */
+  pooling: number;
+  /** Synthetic data: skew spec. */
+  skew: string;
+  /** Rows of generated or synthetic data. */
+  rows: number;
+  /** Fail on malformed input lines. */
+  strict: boolean;
+  /** Where generated data is cached. */
+  cacheDir: string;
+}
+
+/** A rank ready to run inference. */
+export interface PreparedDlrm {
+  /** The data (the same on every rank). */
+  dataset: Dataset;
+  /** The model holding this rank's tables. */
+  model: DlrmModel;
+  /** The tables of every rank. */
+  shards: number[][];
+}
+
+const GENERATED: Record<string, GeneratedKind> = {
+  "mini-kaggle": "mini-kaggle",
+  "ali-ccp": "ali-ccp-csv",
+};
+
+/**
+ * The data file a run reads: the user's, or a generated one from the cache.
+ * Call it on one rank first when several share a cache, so only one generates.
+ *
+ * @param s The settings.
+ * @param seed The run's seed.
+ * @returns The path, or undefined for synthetic data (made in memory).
+ */
+export async function dataPath(s: DlrmSettings, seed: number): Promise<string | undefined> {
+  if (s.data) return s.data;
+  const kind = GENERATED[s.dataset];
+  if (!kind) return undefined;
+  return await ensureGeneratedData(kind, s.rows, seed, s.cacheDir);
+}
+
+/**
+ * Loads the data and builds the model and sharding on this rank.
+ *
+ * @param s The settings.
+ * @param seed The run's seed (weights initialisation and synthetic data).
+ * @param rank This rank.
+ * @param ranks The number of ranks.
+ * @returns The dataset, model and shards.
+ * @throws UsageError when a file is missing or data and model do not fit.
+ */
+export async function prepareDlrm(
+  s: DlrmSettings,
+  seed: number,
+  rank: number,
+  ranks: number,
+): Promise<PreparedDlrm> {
+  const path = await dataPath(s, seed);
+  let dataset: Dataset;
+  let config: DlrmConfig;
+  if (path) {
+    dataset = await loadDataset(path, {
+      format: s.dataFormat,
+      common: s.common,
+      maxIndRange: s.maxIndRange,
+      strict: s.strict,
+    });
+    config = architecture(s.model ?? (s.dataset === "ali-ccp" ? "aliccp" : "kaggle"), {
+      maxIndRange: s.maxIndRange,
+      dataset,
+    });
+  } else {
+    config = architecture(s.model ?? "kaggle", { maxIndRange: s.maxIndRange ?? 100_000 });
+    dataset = synthesizeDataset({
+      config,
+      rows: s.rows,
+      seed,
+      pooling: s.pooling,
+      skew: parseSkew(s.skew),
+      ranks,
+      blockRows: s.batchSize,
+    });
+  }
+  const shards = shardTables(s.sharding, config.tableSizes.length, ranks, tableCosts(dataset));
+  const tables = shards[rank];
+  const weights = s.weights
+    ? await loadWeights(s.weights, { tables })
+    : initWeights(config, seed, { tables });
+  if (s.weights) {
+    // The file's architecture must fit the data.
+    const want = dataset.sparse.length;
+    if (weights.config.tableSizes.length !== want) {
+      throw new UsageError(
+        `Weights file ${s.weights} has ${weights.config.tableSizes.length} tables but the data has ${want} sparse features`,
+      );
+    }
+  }
+  return { dataset, model: new DlrmModel(weights, loadKernels()), shards };
+}
