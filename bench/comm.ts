@@ -13,10 +13,7 @@ import { SyncAlltoallv } from "../collectives/sync.ts";
 import { withTimeout } from "../transports/_deadline.ts";
 import { TimeoutError } from "../transports/errors.ts";
 import { type OpenOptions, openTransport } from "../transports/open.ts";
-import type { Transport, TransportKind } from "../transports/transport.ts";
-
-/** Tags at and above this are for control exchanges, below for collectives. */
-const CONTROL_TAG_BASE = 0xf000_0000;
+import { CONTROL_TAG_BASE, type Transport, type TransportKind } from "../transports/transport.ts";
 
 /** Where a rank is in its exchanges, for messages that say where a run failed. */
 export interface CommPosition {
@@ -99,7 +96,10 @@ export interface CommOptions extends OpenOptions {
  * @param options Transport kind, progress mode, how to join.
  * @returns The context.
  */
-export async function openComm(options: CommOptions): Promise<Comm> {
+export async function openComm(commOptions: CommOptions): Promise<Comm> {
+  // Barriers and gathers run only between collectives: on MPI, each one cancels
+  // the receives a drained collective left waiting (its look-ahead).
+  const options = { ...commOptions, cancelOnControl: true };
   let nextTag = 0;
   let nextControl = CONTROL_TAG_BASE;
   const timeoutMs = options.exchangeTimeoutMs;
@@ -186,7 +186,8 @@ export async function openComm(options: CommOptions): Promise<Comm> {
     rank,
     size,
     alltoallv: (lag, iterations) => {
-      const inner = make(lag, reserve(iterations));
+      const tagBase = reserve(iterations);
+      const inner = make(lag, tagBase);
       const pos: CommPosition = {
         collective: ++collectives,
         iterations,
@@ -209,6 +210,8 @@ export async function openComm(options: CommOptions): Promise<Comm> {
           current = pos;
           pos.draining = true;
           const out = await inner.drain();
+          // Nothing is sent under this collective's tags any more.
+          transport.cancelRecvs?.(tagBase, tagBase + iterations + 1);
           pos.done = true;
           return out;
         },

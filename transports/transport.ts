@@ -12,6 +12,35 @@
 /** The largest tag a transport accepts (tags are unsigned 32-bit integers). */
 export const MAX_TAG = 0xffff_ffff;
 
+/**
+ * Tags at and above this value are control tags (barriers, gathers between
+ * collectives); tags below it are for collectives. Transports may keep the two
+ * apart (the MPI transport sends control tags on a communicator of their own).
+ *
+ * @example Tell a control tag from a collective tag
+ * ```ts
+ * import { CONTROL_TAG_BASE, isControlTag } from "./transport.ts";
+ * if (!isControlTag(CONTROL_TAG_BASE + 3) || isControlTag(42)) throw new Error("wrong");
+ * ```
+ */
+export const CONTROL_TAG_BASE = 0xf000_0000;
+
+/**
+ * Whether a tag is a control tag (at or above `CONTROL_TAG_BASE`).
+ *
+ * @example A barrier's tag
+ * ```ts
+ * import { CONTROL_TAG_BASE, isControlTag } from "./transport.ts";
+ * if (!isControlTag(CONTROL_TAG_BASE)) throw new Error("wrong");
+ * ```
+ *
+ * @param tag The tag.
+ * @returns true for a control tag.
+ */
+export function isControlTag(tag: number): boolean {
+  return tag >= CONTROL_TAG_BASE;
+}
+
 /** The transports this suite ships. */
 export type TransportKind = "tcp" | "unix" | "mpi";
 
@@ -42,6 +71,13 @@ export interface Transport {
   resetPeak?(): void;
   /** Tells the peers this rank failed, with a reason they can report, then closes. */
   abort?(reason: string): Promise<void>;
+  /**
+   * Cancels the receives still waiting, with no message matched, for a tag in
+   * `[fromTag, toTag)` (for example the look-ahead receive a BLS collective
+   * posts for the iteration after its last one, which nobody sends); their
+   * promises reject. Returns how many were cancelled.
+   */
+  cancelRecvs?(fromTag: number, toTag: number): number;
 }
 
 /** Counters a transport keeps. */
