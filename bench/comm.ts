@@ -47,8 +47,10 @@ export interface Comm {
    *
    * @param lag The lag bound.
    * @param iterations How many iterations it will run (to reserve tags).
+   * @param blockBytes When every block has this size on every rank: the
+   *   native collective then skips its counts exchange.
    */
-  alltoallv(lag: number, iterations: number): Alltoallv;
+  alltoallv(lag: number, iterations: number, blockBytes?: number): Alltoallv;
   /** Waits until every rank gets here. */
   barrier(): Promise<void>;
   /** Rank 0 gets every rank's bytes (others get an empty list). */
@@ -110,7 +112,7 @@ export async function openComm(commOptions: CommOptions): Promise<Comm> {
     return base;
   };
   let transport: Transport;
-  let make: (lag: number, tagBase: number) => Alltoallv;
+  let make: (lag: number, tagBase: number, blockBytes?: number) => Alltoallv;
   let closeAll: () => Promise<void>;
   let abortAll: (reason: string) => Promise<void>;
   if (options.progress === "thread") {
@@ -123,8 +125,8 @@ export async function openComm(commOptions: CommOptions): Promise<Comm> {
     transport = await openTransport("mpi", options);
     const t = transport;
     const { openMpiNativeAlltoallv } = await import("../collectives/mpi_native.ts");
-    make = (lag) =>
-      lazyAlltoallv(t, lag, () => openMpiNativeAlltoallv({ lag, family: options.mpi }));
+    make = (lag, _tagBase, blockBytes) =>
+      lazyAlltoallv(t, lag, () => openMpiNativeAlltoallv({ lag, family: options.mpi, blockBytes }));
     closeAll = () => t.close();
     abortAll = (reason) => t.abort ? t.abort(reason) : t.close();
   } else {
@@ -185,9 +187,9 @@ export async function openComm(commOptions: CommOptions): Promise<Comm> {
     transport,
     rank,
     size,
-    alltoallv: (lag, iterations) => {
+    alltoallv: (lag, iterations, blockBytes) => {
       const tagBase = reserve(iterations);
-      const inner = make(lag, tagBase);
+      const inner = make(lag, tagBase, blockBytes);
       const pos: CommPosition = {
         collective: ++collectives,
         iterations,
