@@ -71,6 +71,15 @@ export interface MpiNativeAlltoallv extends Alltoallv {
    * sizes are known in advance and only the data is exchanged.
    */
   readonly path: "counts" | "known-counts";
+  /**
+   * `exchange` without the promise: the native collective never waits on the
+   * event loop (its waits are inside MPI), so the result can be returned
+   * directly, saving a microtask turn per call (about 0.5 us here).
+   *
+   * @param blocks `blocks[q]` goes to rank q.
+   * @returns The blocks of iteration t - lag, or undefined while the window fills.
+   */
+  exchangeNow(blocks: Uint8Array[]): IterationBlocks | undefined;
   /** Completes what is in flight, frees the communicators and releases MPI. */
   close(): Promise<void>;
 }
@@ -166,6 +175,10 @@ class MpiNativeImpl implements MpiNativeAlltoallv {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  exchangeNow(blocks: Uint8Array[]): IterationBlocks | undefined {
+    return this.#exchange(blocks);
   }
 
   drain(): Promise<IterationBlocks[]> {
