@@ -17,29 +17,14 @@ export const MAX_TAG = 0xffff_ffff;
  * collectives); tags below it are for collectives. Transports may keep the two
  * apart (the MPI transport sends control tags on a communicator of their own).
  *
- * @example Tell a control tag from a collective tag
+ * @example The tag of a program's first control exchange
  * ```ts
- * import { CONTROL_TAG_BASE, isControlTag } from "./transport.ts";
- * if (!isControlTag(CONTROL_TAG_BASE + 3) || isControlTag(42)) throw new Error("wrong");
+ * import { CONTROL_TAG_BASE, MAX_TAG } from "./transport.ts";
+ * const barrierTag = CONTROL_TAG_BASE;
+ * if (barrierTag > MAX_TAG || barrierTag % 32768 !== 0) throw new Error("wrong");
  * ```
  */
 export const CONTROL_TAG_BASE = 0xf000_0000;
-
-/**
- * Whether a tag is a control tag (at or above `CONTROL_TAG_BASE`).
- *
- * @example A barrier's tag
- * ```ts
- * import { CONTROL_TAG_BASE, isControlTag } from "./transport.ts";
- * if (!isControlTag(CONTROL_TAG_BASE)) throw new Error("wrong");
- * ```
- *
- * @param tag The tag.
- * @returns true for a control tag.
- */
-export function isControlTag(tag: number): boolean {
-  return tag >= CONTROL_TAG_BASE;
-}
 
 /** The transports this suite ships. */
 export type TransportKind = "tcp" | "unix" | "mpi";
