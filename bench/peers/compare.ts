@@ -133,24 +133,27 @@ console.log(
     }, load ${loadBefore} -> ${await load()}\n`,
 );
 console.log(
-  "| operation | bytes | C p50 (us) | FFI p50 (us) | FFI / C | FFI, awaiting exchange() (us) |",
+  "| operation | bytes | C p50 (us) | C range | FFI p50 (us) | FFI range | FFI / C | " +
+    "FFI, awaiting exchange() (us) |",
 );
-console.log("|---|---:|---:|---:|---:|---:|");
+console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
 const labels: Record<string, string> = {
   "alltoallv-known": "native alltoallv, known counts (lag 0)",
   alltoallv: "native alltoallv, counts exchanged (lag 0)",
   pingpong: "ping-pong (half round trip)",
 };
+const range = (v: number[]) => `${Math.min(...v).toFixed(1)}-${Math.max(...v).toFixed(1)}`;
 for (const mode of modes) {
   for (const size of sizes) {
-    const c = median(samples.get(`c ${mode} ${size}`) ?? [NaN]);
-    const f = median(samples.get(`ffi ${mode} ${size}`) ?? [NaN]);
+    const cs = samples.get(`c ${mode} ${size}`) ?? [NaN];
+    const fs = samples.get(`ffi ${mode} ${size}`) ?? [NaN];
+    const c = median(cs);
+    const f = median(fs);
     const promised = samples.get(`ffi ${mode}-promise ${size}`);
     const promisedCell = promised ? median(promised).toFixed(2) : "";
     console.log(
-      `| ${labels[mode]} | ${size} | ${c.toFixed(2)} | ${f.toFixed(2)} | ${
-        (f / c).toFixed(2)
-      } | ${promisedCell} |`,
+      `| ${labels[mode]} | ${size} | ${c.toFixed(2)} | ${range(cs)} | ${f.toFixed(2)} | ` +
+        `${range(fs)} | ${(f / c).toFixed(2)} | ${promisedCell} |`,
     );
   }
 }
