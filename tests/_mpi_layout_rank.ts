@@ -13,7 +13,9 @@
  * - `cancelRecvs` cancels unmatched receives and only those;
  * - with `cancelOnControl`, the look-ahead receive a drained BLS collective
  *   leaves waiting is cancelled by the next control exchange, and a later
- *   collective whose tags alias it then runs correctly.
+ *   collective whose tags alias it then runs correctly;
+ * - `bench`'s communication context (inline progress) leaves no receive
+ *   waiting once a BLS collective has drained.
  *
  * Prints `ok layout rank <r> of <n> <family>`; on failure `error: ...`, exit 1.
  *
@@ -24,6 +26,8 @@ import { BlsAlltoallv } from "../collectives/bls.ts";
 import { SyncAlltoallv } from "../collectives/sync.ts";
 import { MPI_TAG_SPACE, type MpiTransport, openMpiTransport } from "../transports/mpi/transport.ts";
 import { CONTROL_TAG_BASE } from "../transports/transport.ts";
+import { openComm } from "../bench/comm.ts";
+import { acquireMpi } from "../transports/mpi/session.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const read = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -114,7 +118,32 @@ const watchdog = setTimeout(() => {
 }, 30_000);
 Deno.unrefTimer(watchdog);
 
+async function benchComm(): Promise<void> {
+  const comm = await openComm({
+    kind: "mpi",
+    progress: "inline",
+    rank: 0,
+    size: 1,
+    token: "",
+    master: { hostname: "127.0.0.1", port: 0 },
+    exchangeTimeoutMs: 10_000,
+  });
+  const t = comm.transport as MpiTransport;
+  const { rank, size } = comm;
+  const coll = comm.alltoallv(3, 6);
+  for (let i = 0; i < 6; i++) {
+    await coll.exchange(Array.from({ length: size }, (_, q) => text(`${i}:${rank}->${q}`)));
+  }
+  await coll.drain();
+  expect(t.pendingRecvs() === 0, `bench comm left ${t.pendingRecvs()} receive(s) after a drain`);
+  await comm.barrier();
+  await comm.close();
+}
+
+// Hold MPI for the whole program: the comm's close would finalise it.
+const session = acquireMpi();
 try {
+  await benchComm();
   const plain = await openMpiTransport();
   const fenced = await openMpiTransport({ cancelOnControl: true });
   try {
@@ -126,6 +155,7 @@ try {
     await plain.close();
   }
   console.log(`ok layout rank ${plain.rank} of ${plain.size} ${plain.family}`);
+  session.release();
 } catch (error) {
   console.error(`error: ${(error as Error).message}`);
   Deno.exit(1);
