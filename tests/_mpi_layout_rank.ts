@@ -17,12 +17,17 @@
  * - `bench`'s communication context (inline progress) leaves no receive
  *   waiting once a BLS collective has drained.
  *
+ * With the argument `engine`, only the look-ahead check, through the progress
+ * engine (the transport then lives in its Worker, opened with
+ * `cancelOnControl` as `bench` opens it); prints `ok layout-engine ...`.
+ *
  * Prints `ok layout rank <r> of <n> <family>`; on failure `error: ...`, exit 1.
  *
  * @module
  */
 
 import { BlsAlltoallv } from "../collectives/bls.ts";
+import { ProgressEngine } from "../collectives/progress.ts";
 import { SyncAlltoallv } from "../collectives/sync.ts";
 import { MPI_TAG_SPACE, type MpiTransport, openMpiTransport } from "../transports/mpi/transport.ts";
 import { CONTROL_TAG_BASE } from "../transports/transport.ts";
@@ -138,6 +143,49 @@ async function benchComm(): Promise<void> {
   expect(t.pendingRecvs() === 0, `bench comm left ${t.pendingRecvs()} receive(s) after a drain`);
   await comm.barrier();
   await comm.close();
+}
+
+/** The look-ahead check through a progress engine, as `bench --progress thread` runs. */
+async function engineLookAhead(): Promise<string> {
+  const engine = await ProgressEngine.start("mpi", {
+    rank: Number(Deno.env.get("OMPI_COMM_WORLD_RANK") ?? Deno.env.get("PMI_RANK")),
+    size: Number(Deno.env.get("OMPI_COMM_WORLD_SIZE") ?? Deno.env.get("PMI_SIZE")),
+    token: "",
+    master: { hostname: "127.0.0.1", port: 0 },
+    cancelOnControl: true,
+  });
+  const t = engine.transport;
+  const { rank, size } = t;
+  const blocks = (iter: number) =>
+    Array.from({ length: size }, (_, q) => text(`${iter}:${rank}->${q}`));
+  const bls = engine.alltoallv({ lag: 2, tagBase: 100, timeoutMs: 10_000 });
+  for (let i = 0; i < 5; i++) await bls.exchange(blocks(i));
+  await bls.drain();
+  // A control exchange, then a collective whose first tag shares the look-ahead's MPI tag.
+  const others = [...Array(size).keys()].filter((p) => p !== rank);
+  await Promise.all([
+    ...others.map((p) => t.send(p, CONTROL_TAG_BASE + 1, text("c"))),
+    ...others.map((p) => t.recv(p, CONTROL_TAG_BASE + 1)),
+  ]);
+  const sync = engine.alltoallv({ lag: 0, tagBase: 105 + MPI_TAG_SPACE, timeoutMs: 10_000 });
+  for (let i = 0; i < 3; i++) {
+    const got = (await sync.exchange(blocks(i)))!.blocks;
+    for (let q = 0; q < size; q++) {
+      expect(read(got[q]) === `${i}:${q}->${rank}`, `engine: iteration ${i} from ${q}`);
+    }
+  }
+  await engine.close();
+  return `rank ${rank} of ${size}`;
+}
+
+if (Deno.args[0] === "engine") {
+  try {
+    console.log(`ok layout-engine ${await engineLookAhead()}`);
+    Deno.exit(0);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
 }
 
 // Hold MPI for the whole program: the comm's close would finalise it.

@@ -132,6 +132,20 @@ for (const family of FAMILIES) {
   });
 
   Deno.test({
+    name: `mpi ${family}: the progress engine's transport cancels a drained BLS look-ahead`,
+    async fn() {
+      if (!check()) return;
+      const argv = [Deno.execPath(), "run", "-A", LAYOUT_RANK, "engine"];
+      const { cmd, args } = mpiLaunchCommand(family, 2, argv, { BLSBENCH_MPI_LIB: family });
+      const outcome = await run(cmd, args);
+      assert.equal(outcome.code, 0, `${outcome.stdout}\n${outcome.stderr}`);
+      for (let r = 0; r < 2; r++) {
+        assert.match(outcome.stdout, new RegExp(`ok layout-engine rank ${r} of 2`));
+      }
+    },
+  });
+
+  Deno.test({
     name: `mpi ${family}: bench p2p, 42 validated configurations (lags 0,1,3; 8 B-64 KiB)`,
     async fn() {
       if (!check()) return;
