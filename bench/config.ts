@@ -6,6 +6,7 @@
  */
 
 import type { TransportKind } from "../transports/transport.ts";
+import { parseImbalanceSpec } from "./models/imbalance.ts";
 
 /** The workloads `bench` runs. */
 export type WorkloadKind = "alltoallv" | "dlrm";
@@ -78,6 +79,54 @@ export interface Configuration {
   delay: string;
   /** Calibration runs (lag 0, no delay) only feed the ideal model. */
   calibration?: boolean;
+}
+
+/**
+ * The size of every block of a configuration when every rank knows it in
+ * advance (the alltoallv workload without imbalance), else undefined: the
+ * native collective then exchanges no counts.
+ *
+ * @example A balanced 1 KiB configuration
+ * ```ts
+ * import { knownBlockBytes } from "./config.ts";
+ * const conf = { index: 0, lag: 0, sizeBytes: 1024, repeat: 0, warmup: 0, iters: 10, imbalance: "none", delay: "none" };
+ * if (knownBlockBytes("alltoallv", conf) !== 1024) throw new Error("balanced sizes are known");
+ * if (knownBlockBytes("alltoallv", { ...conf, imbalance: "hot:0:4" }) !== undefined) throw new Error("not known");
+ * ```
+ *
+ * @param workload The workload.
+ * @param conf The configuration.
+ * @returns Bytes per block, or undefined.
+ */
+export function knownBlockBytes(workload: WorkloadKind, conf: Configuration): number | undefined {
+  if (workload !== "alltoallv" || conf.sizeBytes === null) return undefined;
+  return parseImbalanceSpec(conf.imbalance).kind === "none" ? conf.sizeBytes : undefined;
+}
+
+/**
+ * What the summary's `collective` column says ran: `p2p`, `native` (block
+ * sizes exchanged each iteration, then the data) or `native-known-counts` (the
+ * data alone; sizes known in advance).
+ *
+ * @example The native path of a balanced sweep
+ * ```ts
+ * import { collectivePath } from "./config.ts";
+ * const conf = { index: 0, lag: 1, sizeBytes: 8, repeat: 0, warmup: 0, iters: 10, imbalance: "none", delay: "none" };
+ * if (collectivePath("native", "alltoallv", conf) !== "native-known-counts") throw new Error("wrong");
+ * ```
+ *
+ * @param collective The `--collective` choice.
+ * @param workload The workload.
+ * @param conf The configuration.
+ * @returns The path's name.
+ */
+export function collectivePath(
+  collective: "p2p" | "native",
+  workload: WorkloadKind,
+  conf: Configuration,
+): "p2p" | "native" | "native-known-counts" {
+  if (collective === "p2p") return "p2p";
+  return knownBlockBytes(workload, conf) === undefined ? "native" : "native-known-counts";
 }
 
 /** OSU's defaults: 1000 timed after 100 warm-up up to 8 KiB, 100 after 10 above. */

@@ -195,6 +195,14 @@ export function configFromFlags(flags: BenchFlags): Promise<BenchConfig> {
   if (flags.collective === "native" && flags.transport !== "mpi") {
     throw new UsageError("Option '--collective native' needs '--transport mpi'");
   }
+  // The MPI transport's tags wrap at MPI_TAG_SPACE (32768), and BLS keeps the
+  // tags of lag + 2 iterations in flight.
+  const maxMpiLag = 32768 - 2;
+  if (
+    flags.transport === "mpi" && flags.collective === "p2p" && flags.lag.some((k) => k > maxMpiLag)
+  ) {
+    throw new UsageError(`Option '--lag': at most ${maxMpiLag} with '--transport mpi'`);
+  }
   if (flags.sizes && workload !== "alltoallv") {
     throw new UsageError("Option '--sizes' applies to '--workload alltoallv' only");
   }

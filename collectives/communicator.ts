@@ -13,10 +13,7 @@ import { createAlltoallv } from "./create.ts";
 import { withTimeout } from "../transports/deadline.ts";
 import { TimeoutError } from "../transports/errors.ts";
 import { type OpenOptions, openTransport } from "../transports/open.ts";
-import type { Transport, TransportKind } from "../transports/transport.ts";
-
-/** Tags at and above this are for control exchanges, below for collectives. */
-const CONTROL_TAG_BASE = 0xf000_0000;
+import { CONTROL_TAG_BASE, type Transport, type TransportKind } from "../transports/transport.ts";
 
 /** Where a rank is in its exchanges, for messages that say where a run failed. */
 export interface CommPosition {
@@ -50,8 +47,10 @@ export interface Comm {
    *
    * @param lag The lag bound.
    * @param iterations How many iterations it will run (to reserve tags).
+   * @param blockBytes When every block has this size on every rank: the
+   *   native collective then skips its counts exchange.
    */
-  alltoallv(lag: number, iterations: number): Alltoallv;
+  alltoallv(lag: number, iterations: number, blockBytes?: number): Alltoallv;
   /** Waits until every rank gets here. */
   barrier(): Promise<void>;
   /** Rank 0 gets every rank's bytes (others get an empty list). */
@@ -101,7 +100,10 @@ export interface CommOptions extends OpenOptions {
  * @param options Transport kind, progress mode, how to join.
  * @returns The context.
  */
-export async function openComm(options: CommOptions): Promise<Comm> {
+export async function openComm(commOptions: CommOptions): Promise<Comm> {
+  // Barriers and gathers run only between collectives: on MPI, each one cancels
+  // the receives a drained collective left waiting (its look-ahead).
+  const options = { ...commOptions, cancelOnControl: true };
   let nextTag = 0;
   let nextControl = CONTROL_TAG_BASE;
   const timeoutMs = options.exchangeTimeoutMs;
@@ -112,7 +114,7 @@ export async function openComm(options: CommOptions): Promise<Comm> {
     return base;
   };
   let transport: Transport;
-  let make: (lag: number, tagBase: number) => Alltoallv;
+  let make: (lag: number, tagBase: number, blockBytes?: number) => Alltoallv;
   let closeAll: () => Promise<void>;
   let abortAll: (reason: string) => Promise<void>;
   if (options.progress === "thread") {
@@ -125,8 +127,8 @@ export async function openComm(options: CommOptions): Promise<Comm> {
     transport = await openTransport("mpi", options);
     const t = transport;
     const { openMpiNativeAlltoallv } = await import("./mpi_native.ts");
-    make = (lag) =>
-      lazyAlltoallv(t, lag, () => openMpiNativeAlltoallv({ lag, family: options.mpi }));
+    make = (lag, _tagBase, blockBytes) =>
+      lazyAlltoallv(t, lag, () => openMpiNativeAlltoallv({ lag, family: options.mpi, blockBytes }));
     closeAll = () => t.close();
     abortAll = (reason) => t.abort ? t.abort(reason) : t.close();
   } else {
@@ -186,8 +188,9 @@ export async function openComm(options: CommOptions): Promise<Comm> {
     transport,
     rank,
     size,
-    alltoallv: (lag, iterations) => {
-      const inner = make(lag, reserve(iterations));
+    alltoallv: (lag, iterations, blockBytes) => {
+      const tagBase = reserve(iterations);
+      const inner = make(lag, tagBase, blockBytes);
       const pos: CommPosition = {
         collective: ++collectives,
         iterations,
@@ -210,6 +213,8 @@ export async function openComm(options: CommOptions): Promise<Comm> {
           current = pos;
           pos.draining = true;
           const out = await inner.drain();
+          // Nothing is sent under this collective's tags any more.
+          transport.cancelRecvs?.(tagBase, tagBase + iterations + 1);
           pos.done = true;
           return out;
         },

@@ -1,19 +1,21 @@
 /**
  * A rank program for tests/mpi_*.test.ts: the uneven all-pairs exchange over
  * the MPI transport, then the native alltoallv for each lag of a list on uneven
- * blocks, then the transport again (one shared MPI session), all checked byte
+ * blocks, the native alltoallv with known block sizes (no counts exchange) for
+ * each lag, then the transport again (one shared MPI session), all checked byte
  * for byte.
  *
  *   mpirun.openmpi --allow-run-as-root -np 3 deno run -A tests/_mpi_native_rank.ts 0,3 ITERS
  *
- * Prints `ok native lag <k> rank <r> of <n>` per lag, then `ok transport ...`.
+ * Prints `ok native lag <k> rank <r> of <n>` (and `ok known-counts ...`) per
+ * lag, then `ok transport ...`.
  *
  * @module
  */
 
-import type { Alltoallv } from "../collectives/alltoallv.ts";
+import type { Alltoallv, IterationBlocks } from "../collectives/alltoallv.ts";
 import { BlsAlltoallv } from "../collectives/bls.ts";
-import { openMpiNativeAlltoallv } from "../collectives/mpi_native.ts";
+import { type MpiNativeAlltoallv, openMpiNativeAlltoallv } from "../collectives/mpi_native.ts";
 import { ProgressEngine } from "../collectives/progress.ts";
 import { SyncAlltoallv } from "../collectives/sync.ts";
 import { openMpiTransport } from "../transports/mpi/mod.ts";
@@ -66,6 +68,42 @@ async function runCollective(a2a: Alltoallv, label: string): Promise<void> {
   console.log(`ok ${label} lag ${lag} rank ${rank} of ${size}`);
 }
 
+/** Even 300-byte blocks whose bytes name (iteration, source, destination). */
+async function runKnown(a2a: MpiNativeAlltoallv): Promise<void> {
+  const { rank, size, lag } = a2a;
+  const block = (t: number, from: number, to: number) =>
+    new Uint8Array(300).map((_, i) => (t * 31 + from * 7 + to * 13 + i) & 255);
+  const got: IterationBlocks[] = [];
+  for (let t = 0; t < iters; t++) {
+    const done = await a2a.exchange(Array.from({ length: size }, (_, q) => block(t, rank, q)));
+    if (done) got.push(done);
+  }
+  got.push(...await a2a.drain());
+  if (got.length !== iters) throw new Error(`known counts: ${got.length} iterations returned`);
+  for (const [t, done] of got.entries()) {
+    if (done.iter !== t) throw new Error(`known counts: iteration ${done.iter}, want ${t}`);
+    for (let q = 0; q < size; q++) {
+      if (done.blocks[q].join() !== block(t, q, rank).join()) {
+        throw new Error(`known counts: block ${q}->${rank} of iteration ${t} differs`);
+      }
+    }
+  }
+  // A block of another size than announced is refused before any MPI call.
+  const wrong = Array.from({ length: size }, () => new Uint8Array(299));
+  const refused = await a2a.exchange(wrong).then(() => false, (e) => e instanceof RangeError);
+  if (!refused && size > 1) throw new Error("known counts: a 299-byte block was accepted");
+  // ... and leaves the collective usable: the next iteration is numbered on.
+  const again = await a2a.exchange(Array.from({ length: size }, (_, q) => block(iters, rank, q)));
+  const last = again ?? (await a2a.drain())[0];
+  if (
+    last?.iter !== iters ||
+    last.blocks[(rank + 1) % size].join() !== block(iters, (rank + 1) % size, rank).join()
+  ) {
+    throw new Error("known counts: the iteration after a refused one is wrong");
+  }
+  console.log(`ok known-counts lag ${lag} rank ${rank} of ${size}`);
+}
+
 async function main(): Promise<void> {
   if (engineMode) {
     // The integrator's progress engine opens the MPI transport inside a Worker.
@@ -88,6 +126,13 @@ async function main(): Promise<void> {
     const native = await openMpiNativeAlltoallv({ lag });
     await runCollective(native, "native");
     await native.close();
+  }
+  // Known block sizes: the data collective alone, on even blocks.
+  for (const lag of lags) {
+    const known = await openMpiNativeAlltoallv({ lag, blockBytes: 300 });
+    if (known.path !== "known-counts") throw new Error(`path is ${known.path}`);
+    await runKnown(known);
+    await known.close();
   }
   // The suite's own collectives over the MPI transport (--collective p2p).
   for (const [i, lag] of lags.entries()) {

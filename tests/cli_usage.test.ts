@@ -35,6 +35,11 @@ const BAD: Array<[string, string[], RegExp]> = [
     /Rank 4 is out of range/,
   ],
   ["an unknown format", ["--format", "xml"], /--format/],
+  [
+    "a lag beyond the MPI transport's tag space",
+    ["--transport", "mpi", "--lag", "0,40000"],
+    /--lag.*at most 32766 with '--transport mpi'/,
+  ],
 ];
 
 for (const [what, args, message] of BAD) {

@@ -79,7 +79,7 @@ for (const family of FAMILIES) {
           (r) => new RegExp(`ok transport rank ${r} of ${ranks} ${family}`),
           ranks,
         );
-        for (const label of ["native", "p2p"]) {
+        for (const label of ["native", "known-counts", "p2p"]) {
           for (const lag of [0, 3]) {
             assertRanksOk(
               outcome,

@@ -14,6 +14,12 @@ import { connectUnix } from "./unix.ts";
 export interface OpenOptions extends MeshOptions {
   /** Which MPI library (`--mpi`), for the mpi transport. */
   mpi?: "openmpi" | "mpich";
+  /**
+   * For the mpi transport: control exchanges happen only between collectives,
+   * so a control tag cancels receives still waiting for collective tags
+   * (`MpiTransportOptions.cancelOnControl`).
+   */
+  cancelOnControl?: boolean;
 }
 
 /**
@@ -39,7 +45,10 @@ export async function openTransport(kind: TransportKind, options: OpenOptions): 
       return await connectUnix(options);
     case "mpi": {
       const mpi = await import("./mpi/mod.ts");
-      return await mpi.openMpiTransport({ family: options.mpi });
+      return await mpi.openMpiTransport({
+        family: options.mpi,
+        cancelOnControl: options.cancelOnControl,
+      });
     }
     default:
       throw new TypeError(`Unknown transport '${kind}'`);

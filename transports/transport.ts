@@ -18,6 +18,20 @@ export const MAX_TAG = 0xffff_ffff;
  */
 export const FRAME_HEADROOM = 16;
 
+/**
+ * Tags at and above this value are control tags (barriers, gathers between
+ * collectives); tags below it are for collectives. Transports may keep the two
+ * apart (the MPI transport sends control tags on a communicator of their own).
+ *
+ * @example The tag of a program's first control exchange
+ * ```ts
+ * import { CONTROL_TAG_BASE, MAX_TAG } from "./transport.ts";
+ * const barrierTag = CONTROL_TAG_BASE;
+ * if (barrierTag > MAX_TAG || barrierTag % 32768 !== 0) throw new Error("wrong");
+ * ```
+ */
+export const CONTROL_TAG_BASE = 0xf000_0000;
+
 /** The transports this suite ships. */
 export type TransportKind = "tcp" | "unix" | "mpi";
 
@@ -63,6 +77,13 @@ export interface Transport {
   resetPeak?(): void;
   /** Tells the peers this rank failed, with a reason they can report, then closes. */
   abort?(reason: string): Promise<void>;
+  /**
+   * Cancels the receives still waiting, with no message matched, for a tag in
+   * `[fromTag, toTag)` (for example the look-ahead receive a BLS collective
+   * posts for the iteration after its last one, which nobody sends); their
+   * promises reject. Returns how many were cancelled.
+   */
+  cancelRecvs?(fromTag: number, toTag: number): number;
 }
 
 /** Counters a transport keeps. */

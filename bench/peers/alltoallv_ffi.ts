@@ -1,13 +1,18 @@
 /**
- * The Deno side of the FFI overhead comparison: the same loop as
- * `bench/peers/alltoallv.c`, through `collectives/mpi_native.ts` (lag 0), and
- * the same ping-pong through the MPI transport. Run under a launcher:
+ * The Deno side of the FFI overhead comparison: the same loops as
+ * `bench/peers/alltoallv.c`, making the same MPI calls, through
+ * `collectives/mpi_native.ts` (lag 0) and the MPI transport. Run under a
+ * launcher:
  *
- *   mpirun.openmpi --allow-run-as-root -np 2 deno run -A bench/peers/alltoallv_ffi.ts alltoallv 1000 100 30000 8 1024
+ *   mpirun.openmpi --allow-run-as-root -np 2 deno run -A bench/peers/alltoallv_ffi.ts alltoallv-known 1000 100 30000 8 1024
  *
- * Modes: `alltoallv` (receive buffers reused, as the C loop does),
- * `alltoallv-fresh` (a new receive buffer per iteration, the default of the
- * collective), `pingpong` (the MPI transport).
+ * Modes: `alltoallv` (block sizes exchanged each iteration, receive buffers
+ * reused, as the C loop does), `alltoallv-known` (sizes known in advance: the
+ * MPI_Alltoallv alone), `alltoallv-fresh` (as `alltoallv` with a new receive
+ * buffer per iteration, the collective's default), `pingpong` (the MPI
+ * transport). The alltoallv modes call `exchangeNow` (the result directly);
+ * with `-promise` appended they call `exchange` and await its promise. Each size opens its own collective or transport, as the C
+ * program duplicates its communicators per size.
  *
  * Prints `<mode> <size> <p50_us> rank <r>` per rank and size; the driver
  * (`compare.ts`) takes the largest over ranks, as the C program does.
@@ -24,35 +29,41 @@ function median(values: number[]): number {
 }
 
 async function alltoallv(
+  mode: string,
   sizes: number[],
   iters: number,
   warmup: number,
-  fresh = false,
   quiet = false,
 ): Promise<void> {
-  const a2a = await openMpiNativeAlltoallv({ lag: 0, reuseReceiveBuffers: !fresh });
-  const mode = fresh ? "alltoallv-fresh" : "alltoallv";
-  const { rank, size: ranks } = a2a;
-  const barrier = () => a2a.session.lib.fn.MPI_Barrier(a2a.session.lib.commWorld);
-  // The C loop's clock: MPI_Wtime is a fast FFI call, performance.now() an op (~0.3 us).
-  const wtime = a2a.session.lib.fn.MPI_Wtime;
   for (const size of sizes) {
+    const promise = mode.endsWith("-promise");
+    const base = mode.replace(/-promise$/, "");
+    const a2a = await openMpiNativeAlltoallv({
+      lag: 0,
+      reuseReceiveBuffers: base !== "alltoallv-fresh",
+      blockBytes: base === "alltoallv-known" ? size : undefined,
+    });
+    const { rank, size: ranks } = a2a;
+    const { fn, commWorld } = a2a.session.lib;
+    // The C loop's clock: MPI_Wtime is a fast FFI call, performance.now() an op (~0.3 us).
+    const wtime = fn.MPI_Wtime;
     const sendbuf = new Uint8Array(size * ranks).fill(rank);
     const blocks = Array.from(
       { length: ranks },
       (_, q) => sendbuf.subarray(q * size, (q + 1) * size),
     );
     const times: number[] = [];
-    barrier();
+    fn.MPI_Barrier(commWorld);
     for (let i = -warmup; i < iters; i++) {
       const t0 = wtime();
-      await a2a.exchange(blocks);
+      if (promise) await a2a.exchange(blocks);
+      else a2a.exchangeNow(blocks);
       const t1 = wtime();
       if (i >= 0) times.push((t1 - t0) * 1e6);
     }
     if (!quiet) console.log(`${mode} ${size} ${median(times).toFixed(2)} rank ${rank}`);
+    await a2a.close();
   }
-  await a2a.close();
 }
 
 async function pingpong(
@@ -62,10 +73,10 @@ async function pingpong(
   quiet = false,
 ): Promise<void> {
   const threadWait = Deno.env.get("THREAD_WAIT_BYTES");
-  const t = await openMpiTransport(threadWait ? { threadWaitBytes: Number(threadWait) } : {});
-  const peer = 1 - t.rank;
-  const wtime = t.session.lib.fn.MPI_Wtime;
   for (const size of sizes) {
+    const t = await openMpiTransport(threadWait ? { threadWaitBytes: Number(threadWait) } : {});
+    const peer = 1 - t.rank;
+    const wtime = t.session.lib.fn.MPI_Wtime;
     const data = new Uint8Array(size).fill(t.rank);
     const times: number[] = [];
     for (let i = -warmup; i < iters; i++) {
@@ -82,16 +93,15 @@ async function pingpong(
       if (i >= 0) times.push((t1 - t0) * 5e5);
     }
     if (!quiet) console.log(`pingpong ${size} ${median(times).toFixed(2)} rank ${t.rank}`);
+    await t.close();
   }
-  await t.close();
 }
 
 if (import.meta.main) {
   const [mode, iters, warmup, prewarm, ...sizes] = Deno.args;
   const run = mode === "pingpong"
     ? pingpong
-    : (s: number[], n: number, w: number, quiet = false) =>
-      alltoallv(s, n, w, mode === "alltoallv-fresh", quiet);
+    : (s: number[], n: number, w: number, quiet = false) => alltoallv(mode, s, n, w, quiet);
   // Hold MPI for the whole run: the collective and transport close in between.
   const session = acquireMpi();
   // Untimed 8-byte iterations first, as the C program does: V8 compiles the

@@ -1,19 +1,24 @@
 /**
  * The FFI overhead benchmark for docs/mpi.md: the native collective through
- * FFI (`alltoallv_ffi.ts`) against the same MPI_Alltoallv loop in C
- * (`alltoallv.c`), and the FFI transport's ping-pong against the same calls in
- * C, side by side in one run. Launches alternate between C and Deno, `--repeat`
- * times, and each cell is the median over launches of the p50 latency (the
- * largest over ranks within a launch).
+ * FFI (`alltoallv_ffi.ts`) against the same MPI calls in C (`alltoallv.c`),
+ * with block sizes exchanged (`alltoallv`) and known in advance
+ * (`alltoallv-known`), and the FFI transport's ping-pong against the same calls
+ * in C, side by side in one run. Launches alternate between C and Deno (the
+ * order flipped every repeat), `--repeat` times, and each cell is the median
+ * over launches of the p50 latency (the largest over ranks within a launch).
  *
  *   deno run -A bench/peers/compare.ts [--family openmpi] [--ranks 2] [--repeat 5]
  *     [--iters 5000] [--warmup 200] [--prewarm 30000] [--sizes 8,1024,65536,1048576]
+ *     [--modes alltoallv-known,alltoallv,pingpong] [--btl tcp|sm]
  *
- * `--prewarm` untimed 8-byte iterations run before the first size, in C and in
- * Deno alike: V8 compiles the loop with fast FFI calls only after thousands of
- * calls (the code path is the same for every size).
+ * `--btl tcp` runs OpenMPI over its TCP transport (`OMPI_MCA_btl=self,tcp`),
+ * `--btl sm` over shared memory (`self,vader`); without it the library
+ * chooses. `--prewarm` untimed 8-byte iterations run before the first size, in
+ * C and in Deno alike: V8 compiles the loop with fast FFI calls only after
+ * thousands of calls (the code path is the same for every size).
  *
- * Prints a Markdown table.
+ * Prints a Markdown table: C, FFI (`exchangeNow`, the result returned
+ * directly), their ratio, and FFI through the `exchange` promise.
  *
  * @module
  */
@@ -57,6 +62,8 @@ const flags: Record<string, string> = {
   warmup: "200",
   prewarm: "30000",
   sizes: "8,1024,65536,1048576",
+  modes: "alltoallv-known,alltoallv,pingpong",
+  btl: "",
 };
 for (let i = 0; i < Deno.args.length; i += 2) {
   const name = Deno.args[i].replace(/^--/, "");
@@ -67,6 +74,23 @@ for (let i = 0; i < Deno.args.length; i += 2) {
   flags[name] = Deno.args[i + 1];
 }
 const family = flags.family as MpiFamily;
+if (family !== "openmpi" && family !== "mpich") {
+  console.error(`error: --family must be openmpi or mpich, not '${family}'`);
+  Deno.exit(2);
+}
+const btls: Record<string, string> = { tcp: "self,tcp", sm: "self,vader" };
+if (flags.btl !== "" && (family !== "openmpi" || !(flags.btl in btls))) {
+  console.error(`error: --btl takes tcp or sm, with --family openmpi`);
+  Deno.exit(2);
+}
+const modes = flags.modes.split(",");
+for (const mode of modes) {
+  if (!["alltoallv", "alltoallv-known", "pingpong"].includes(mode)) {
+    console.error(`error: unknown mode '${mode}' (alltoallv, alltoallv-known, pingpong)`);
+    Deno.exit(2);
+  }
+}
+const env: Record<string, string> = flags.btl ? { OMPI_MCA_btl: btls[flags.btl] } : {};
 const ranks = Number(flags.ranks);
 const sizes = flags.sizes.split(",");
 const binary = (await run("sh", [`${here}build.sh`, family])).trim();
@@ -78,40 +102,58 @@ const add = (prefix: string, results: Map<string, number>) => {
   }
 };
 const deno = [Deno.execPath(), "run", "-A", `${here}alltoallv_ffi.ts`];
+const started = new Date();
+const load = async () =>
+  (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(", ");
+const loadBefore = await load();
 for (let r = 0; r < Number(flags.repeat); r++) {
-  for (const mode of ["alltoallv", "pingpong"]) {
+  for (const mode of modes) {
     const n = mode === "pingpong" ? 2 : ranks;
     const args = [mode, flags.iters, flags.warmup, flags.prewarm, ...sizes];
-    const c = mpiLaunchCommand(family, n, [binary, ...args]);
-    add("c", parse(await run(c.cmd, c.args)));
-    const d = mpiLaunchCommand(family, n, [...deno, ...args]);
-    add("ffi", parse(await run(d.cmd, d.args)));
-    if (mode === "alltoallv") {
-      const f = mpiLaunchCommand(family, n, [...deno, "alltoallv-fresh", ...args.slice(1)]);
-      add("ffi", parse(await run(f.cmd, f.args)));
+    const launches: [string, string[]][] = [["c", [binary, ...args]], ["ffi", [...deno, ...args]]];
+    if (mode !== "pingpong") {
+      launches.push(["ffi", [...deno, `${mode}-promise`, ...args.slice(1)]]);
+    }
+    // Alternate who goes first, so drift on a shared machine favours neither.
+    if (r % 2 === 1) launches.reverse();
+    for (const [prefix, argv] of launches) {
+      const c = mpiLaunchCommand(family, n, argv, env);
+      add(prefix, parse(await run(c.cmd, c.args)));
     }
   }
 }
 const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1];
 console.log(
-  `${family}, ${ranks} ranks (ping-pong: 2), ${flags.repeat} alternating launches, ` +
+  `${family}${flags.btl ? ` (OMPI_MCA_btl=${btls[flags.btl]})` : ""}, ${ranks} ranks ` +
+    `(ping-pong: 2), ${flags.repeat} alternating launches, ` +
     `${flags.iters} iterations per size after ${flags.warmup} warm-up ` +
-    `(${flags.prewarm} untimed 8-byte iterations first); ${cpu}\n`,
+    `(${flags.prewarm} untimed 8-byte iterations first); ${cpu}; ` +
+    `${started.toISOString()} to ${
+      new Date().toISOString()
+    }, load ${loadBefore} -> ${await load()}\n`,
 );
 console.log(
-  "| operation | bytes | C p50 (us) | FFI p50 (us) | FFI / C | FFI, fresh receive buffers (us) |",
+  "| operation | bytes | C p50 (us) | C range | FFI p50 (us) | FFI range | FFI / C | " +
+    "FFI, awaiting exchange() (us) |",
 );
-console.log("|---|---:|---:|---:|---:|---:|");
-for (const mode of ["alltoallv", "pingpong"]) {
+console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+const labels: Record<string, string> = {
+  "alltoallv-known": "native alltoallv, known counts (lag 0)",
+  alltoallv: "native alltoallv, counts exchanged (lag 0)",
+  pingpong: "ping-pong (half round trip)",
+};
+const range = (v: number[]) => `${Math.min(...v).toFixed(1)}-${Math.max(...v).toFixed(1)}`;
+for (const mode of modes) {
   for (const size of sizes) {
-    const c = median(samples.get(`c ${mode} ${size}`) ?? [NaN]);
-    const f = median(samples.get(`ffi ${mode} ${size}`) ?? [NaN]);
-    const label = mode === "alltoallv" ? "native alltoallv (lag 0)" : "ping-pong (half round trip)";
-    const fresh = samples.get(`ffi alltoallv-fresh ${size}`);
-    const freshCell = mode === "alltoallv" && fresh ? median(fresh).toFixed(2) : "";
-    const ratio = (f / c).toFixed(2);
+    const cs = samples.get(`c ${mode} ${size}`) ?? [NaN];
+    const fs = samples.get(`ffi ${mode} ${size}`) ?? [NaN];
+    const c = median(cs);
+    const f = median(fs);
+    const promised = samples.get(`ffi ${mode}-promise ${size}`);
+    const promisedCell = promised ? median(promised).toFixed(2) : "";
     console.log(
-      `| ${label} | ${size} | ${c.toFixed(2)} | ${f.toFixed(2)} | ${ratio} | ${freshCell} |`,
+      `| ${labels[mode]} | ${size} | ${c.toFixed(2)} | ${range(cs)} | ${f.toFixed(2)} | ` +
+        `${range(fs)} | ${(f / c).toFixed(2)} | ${promisedCell} |`,
     );
   }
 }

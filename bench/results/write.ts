@@ -9,7 +9,7 @@
 import { stringify } from "csv-stringify/sync";
 import { SUMMARY_COLUMNS as REQUIRED_SUMMARY_COLUMNS } from "./read.ts";
 import { writeFileAtomic } from "../../util/atomic.ts";
-import type { BenchConfig, Configuration } from "../config.ts";
+import { type BenchConfig, collectivePath, type Configuration } from "../config.ts";
 import type { RankRecord } from "../records.ts";
 import { idealItersPerSecond } from "../models/bls_cost.ts";
 import { mean, quantile } from "./stats.ts";
@@ -88,7 +88,7 @@ export function summarize(config: BenchConfig, result: ConfigurationResult): Sum
     validated: config.validate && records.every((r) => r.mismatches === 0),
     repeat: conf.repeat,
     progress: config.progress,
-    collective: config.collective,
+    collective: collectivePath(config.collective, config.workload, conf),
     latency_avg_us: round(mean(perRankAvg), 2),
     latency_min_us: round(Math.min(...perRankAvg), 2),
     latency_max_us: round(Math.max(...perRankAvg), 2),

@@ -10,7 +10,7 @@ import type { IterationBlocks } from "../../collectives/alltoallv.ts";
 import { RunError } from "../../util/errors.ts";
 import { checkBlock, fillBlock } from "./blocks.ts";
 import type { Comm } from "../../collectives/communicator.ts";
-import type { Configuration } from "../config.ts";
+import { type Configuration, knownBlockBytes } from "../config.ts";
 import { applyDelay, drawDelayUs, parseDelaySpec } from "../models/delay.ts";
 import { blockSize, parseImbalanceSpec } from "../models/imbalance.ts";
 import { emptyRecord, type RankRecord } from "../records.ts";
@@ -49,6 +49,8 @@ export async function runAlltoallvConfiguration(
   const base = conf.sizeBytes ?? 0;
   const record = emptyRecord(rank, conf.iters);
   let mismatch: string | undefined;
+  // Balanced blocks: every rank knows every size (the native collective skips its counts exchange).
+  const known = knownBlockBytes("alltoallv", conf);
 
   const makeBlocks = (iter: number) => {
     const blocks = new Array<Uint8Array>(size);
@@ -81,7 +83,7 @@ export async function runAlltoallvConfiguration(
   // Warm-up: its own collective, iterations numbered after the timed ones so
   // that their data patterns differ.
   if (conf.warmup > 0) {
-    const warm = comm.alltoallv(conf.lag, conf.warmup);
+    const warm = comm.alltoallv(conf.lag, conf.warmup, known);
     for (let i = 0; i < conf.warmup; i++) {
       const res = await warm.exchange(makeBlocks(conf.iters + i));
       if (res) check(res, conf.iters);
@@ -89,7 +91,7 @@ export async function runAlltoallvConfiguration(
     for (const res of await warm.drain()) check(res, conf.iters);
   }
 
-  const coll = comm.alltoallv(conf.lag, conf.iters);
+  const coll = comm.alltoallv(conf.lag, conf.iters, known);
   let bytesIn = 0;
   const finish = (res: IterationBlocks, at: number) => {
     check(res, 0);

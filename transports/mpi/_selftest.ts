@@ -72,7 +72,7 @@ export async function exchangeAllPairs(transport: Transport, iters: number): Pro
   const extra = 1_000_000 + rank;
   sends.push(transport.send(next, extra, new Uint8Array([1])));
   sends.push(transport.send(next, extra, new Uint8Array(100_000).fill(2)));
-  // The largest tag, beyond MPI_TAG_UB: it is used modulo MPI_TAG_UB + 1.
+  // The largest tag: a control tag, sent on the control communicator modulo 32768.
   sends.push(transport.send(next, 0xffff_ffff, new Uint8Array([3, rank])));
   const receives: Promise<void>[] = [];
   for (let t = iters - 1; t >= 0; t--) {

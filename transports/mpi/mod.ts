@@ -5,7 +5,12 @@
  * @module
  */
 
-export { type MpiTransport, type MpiTransportOptions, openMpiTransport } from "./transport.ts";
+export {
+  MPI_TAG_SPACE,
+  type MpiTransport,
+  type MpiTransportOptions,
+  openMpiTransport,
+} from "./transport.ts";
 export {
   acquireMpi,
   type HandleSource,

@@ -9,10 +9,17 @@
  * received with `MPI_Imrecv` into a buffer of exactly its size, so messages of
  * any length need no header, and kept per (peer, tag) until asked for. MPI
  * matches messages from one sender in send order, so messages with the same
- * peer and tag are handed out in send order. Transport tags are
- * mapped to MPI tags modulo `MPI_TAG_UB + 1` (2^31 for OpenMPI, 2^28 for
- * MPICH): tags that differ by a multiple of that share one MPI tag and are
- * matched in the order they were sent.
+ * peer and tag are handed out in send order.
+ *
+ * Tag layout, the same with every MPI library: collective tags (below
+ * `CONTROL_TAG_BASE`) travel on one duplicate of `MPI_COMM_WORLD`, control
+ * tags (barriers, gathers) on a second one, so the two never match each
+ * other. On both, the MPI tag is the transport tag modulo `MPI_TAG_SPACE`
+ * (32768, the smallest `MPI_TAG_UB + 1` the standard allows), so the tags in
+ * flight at one time must lie within 32768 of each other; two receives waiting
+ * for tags that share an MPI tag are refused. Receives nobody will satisfy (the
+ * look-ahead a BLS collective posts past its last iteration) are removed with
+ * `cancelRecvs`, or, with `cancelOnControl`, by the next control exchange.
  *
  * Progress: a poll loop tests every outstanding request and probes every
  * waiting receive, in three tiers. Hot: while polls keep finding work (and for
@@ -31,7 +38,12 @@
 
 import { MessageChannel } from "node:worker_threads";
 import { RunError } from "../../util/errors.ts";
-import { checkPeerAndTag, type Transport, type TransportStats } from "../transport.ts";
+import {
+  checkPeerAndTag,
+  CONTROL_TAG_BASE,
+  type Transport,
+  type TransportStats,
+} from "../transport.ts";
 import { addressOf, PinnedBlock } from "./memory.ts";
 import { type Slot, SlotPool } from "./_slots.ts";
 import {
@@ -42,8 +54,28 @@ import {
   type MpiSession,
 } from "./session.ts";
 
+/**
+ * MPI tags per communicator: transport tags are used modulo this, on every MPI
+ * library. It is `MPI_TAG_UB + 1` for the smallest `MPI_TAG_UB` (32767) the MPI
+ * standard allows, so the layout does not depend on the library.
+ *
+ * @example The MPI tag of an iteration's messages
+ * ```ts
+ * import { MPI_TAG_SPACE } from "./transport.ts";
+ * if ((40000 % MPI_TAG_SPACE) !== 7232) throw new Error("wrong");
+ * ```
+ */
+export const MPI_TAG_SPACE = 32768;
+
 /** Options of the MPI transport. */
 export interface MpiTransportOptions extends MpiOptions {
+  /**
+   * Control exchanges happen only between collectives: when this rank sends or
+   * receives a control tag, receives still waiting for collective tags are
+   * leftovers (a BLS look-ahead past the last iteration) and are cancelled
+   * (default false).
+   */
+  cancelOnControl?: boolean;
   /**
    * Milliseconds of polls that find nothing to do before the loop stops
    * spinning and naps (default 0.25).
@@ -81,7 +113,7 @@ export interface MpiTransport extends Transport {
   readonly kind: "mpi";
   /** The MPI library family in use. */
   readonly family: MpiFamily;
-  /** The MPI tag bound: transport tags are used modulo `tagUpperBound + 1`. */
+  /** The library's `MPI_TAG_UB` (at least 32767; the transport uses tags below `MPI_TAG_SPACE`). */
   readonly tagUpperBound: number;
   /** The shared MPI session (rank, size, library). */
   readonly session: MpiSession;
@@ -94,6 +126,13 @@ export interface MpiTransport extends Transport {
   resetPeak(): void;
   /** Prints the reason on stderr and calls `MPI_Abort`: the launcher ends every rank. */
   abort(reason: string): Promise<void>;
+  /**
+   * Cancels the receives waiting, with no message matched, for a tag in
+   * `[fromTag, toTag)`; their promises reject. Returns how many.
+   */
+  cancelRecvs(fromTag: number, toTag: number): number;
+  /** Receives waiting for a message (for tests and diagnostics). */
+  pendingRecvs(): number;
 }
 
 interface SendOp {
@@ -151,6 +190,10 @@ class MpiTransportImpl implements MpiTransport {
   readonly session: MpiSession;
 
   #comm: MpiHandle;
+  #controlComm: MpiHandle;
+  #cancelOnControl: boolean;
+  // Receives waiting on the control communicator (probed only while there are).
+  #controlWaiting = 0;
   #scratch = new PinnedBlock(64);
   #flagAddress: bigint;
   #slots = new SlotPool();
@@ -198,7 +241,14 @@ class MpiTransportImpl implements MpiTransport {
     this.size = session.size;
     this.family = session.abi.family;
     this.tagUpperBound = session.tagUpperBound;
+    if (session.tagUpperBound < MPI_TAG_SPACE - 1) {
+      throw new RunError(
+        `MPI_TAG_UB is ${session.tagUpperBound}, below the 32767 the MPI standard guarantees`,
+      );
+    }
     this.#comm = session.dupWorld();
+    this.#controlComm = session.dupWorld();
+    this.#cancelOnControl = options.cancelOnControl ?? false;
     this.#flagAddress = this.#scratch.at(FLAG);
     this.#spinMs = options.spinMs ?? 0.25;
     this.#spinActiveMs = options.spinActiveMs ?? 5;
@@ -225,6 +275,8 @@ class MpiTransportImpl implements MpiTransport {
     if (data.byteLength > 0x7fff_ffff) {
       return Promise.reject(new RangeError(`Message of ${data.byteLength} bytes exceeds 2 GiB`));
     }
+    const control = tag >= CONTROL_TAG_BASE;
+    if (control && this.#cancelOnControl) this.#cancelCollectiveRecvs();
     const { fn, byte } = this.session.lib;
     const slot = this.#slots.take();
     try {
@@ -234,8 +286,8 @@ class MpiTransportImpl implements MpiTransport {
           data.byteLength,
           byte,
           peer,
-          tag % (this.tagUpperBound + 1),
-          this.#comm,
+          tag % MPI_TAG_SPACE,
+          control ? this.#controlComm : this.#comm,
           slot.address,
         ),
         `MPI_Isend to rank ${peer}`,
@@ -259,12 +311,23 @@ class MpiTransportImpl implements MpiTransport {
   recv(peer: number, tag: number): Promise<Uint8Array> {
     checkPeerAndTag(this.size, peer, tag);
     if (this.#closed) return Promise.reject(this.#closedError(peer, tag));
-    const key = peer * (this.tagUpperBound + 1) + tag % (this.tagUpperBound + 1);
+    const control = tag >= CONTROL_TAG_BASE;
+    if (control && this.#cancelOnControl) this.#cancelCollectiveRecvs();
+    const key = this.#key(control ? 1 : 0, peer, tag % MPI_TAG_SPACE);
+    let waiters = this.#waiters.get(key);
+    if (waiters !== undefined && waiters[0].tag !== tag) {
+      return Promise.reject(
+        new RunError(
+          `Receives from rank ${peer} for tags ${waiters[0].tag} and ${tag} are both waiting: ` +
+            `MPI tags in flight must lie within ${MPI_TAG_SPACE} of each other`,
+        ),
+      );
+    }
     return new Promise((resolve, reject) => {
-      let waiters = this.#waiters.get(key);
       if (waiters === undefined) this.#waiters.set(key, waiters = []);
       waiters.push({ peer, tag, resolve, reject });
       this.#waiting += 1;
+      if (control) this.#controlWaiting += 1;
       try {
         // A message already here, or matchable now, costs no loop turn.
         this.#deliver(key);
@@ -295,6 +358,50 @@ class MpiTransportImpl implements MpiTransport {
     this.#peakBufferedBytes = this.#bufferedBytes;
   }
 
+  cancelRecvs(fromTag: number, toTag: number): number {
+    let cancelled = 0;
+    for (const [key, waiters] of this.#waiters) {
+      // The first waiters of a key whose messages MPI is still receiving are matched.
+      const matched = this.#inbox.get(key)?.length ?? 0;
+      let kept = 0;
+      for (let i = 0; i < waiters.length; i++) {
+        const waiter = waiters[i];
+        if (i < matched || waiter.tag < fromTag || waiter.tag >= toTag) {
+          waiters[kept++] = waiter;
+          continue;
+        }
+        cancelled += 1;
+        this.#waiting -= 1;
+        if (waiter.tag >= CONTROL_TAG_BASE) this.#controlWaiting -= 1;
+        waiter.reject(
+          new RunError(
+            `Receive from rank ${waiter.peer} (tag ${waiter.tag}) was cancelled: no message came`,
+          ),
+        );
+      }
+      waiters.length = kept;
+      if (kept === 0) this.#waiters.delete(key);
+    }
+    return cancelled;
+  }
+
+  pendingRecvs(): number {
+    return this.#waiting;
+  }
+
+  #cancelCollectiveRecvs(): void {
+    if (this.#waiting > this.#controlWaiting) this.cancelRecvs(0, CONTROL_TAG_BASE);
+  }
+
+  /** The (communicator, peer, MPI tag) of a message as one number. */
+  #key(channel: number, peer: number, mpiTag: number): number {
+    return (channel * this.size + peer) * MPI_TAG_SPACE + mpiTag;
+  }
+
+  #peerOf(key: number): number {
+    return Math.floor(key / MPI_TAG_SPACE) % this.size;
+  }
+
   /** Reports the reason on stderr, then `MPI_Abort`: the launcher ends every rank. */
   abort(reason: string): Promise<void> {
     console.error(`error: rank ${this.rank} aborted the MPI job: ${reason}`);
@@ -310,6 +417,7 @@ class MpiTransportImpl implements MpiTransport {
     }
     this.#waiters.clear();
     this.#waiting = 0;
+    this.#controlWaiting = 0;
     this.#abandoned = this.#inFlight;
     this.#inFlight = [];
     // Let outstanding sends finish (MPI_Finalize with active requests is erroneous).
@@ -325,7 +433,10 @@ class MpiTransportImpl implements MpiTransport {
     const clean = this.#sends.length === 0 && this.#abandoned.length === 0 &&
       this.#threadWaits === 0;
     this.#sends = [];
-    if (clean && this.#failure === undefined) this.session.freeComm(this.#comm);
+    if (clean && this.#failure === undefined) {
+      this.session.freeComm(this.#comm);
+      this.session.freeComm(this.#controlComm);
+    }
     this.#channel.port1.close();
     this.#channel.port2.close();
     this.session.release();
@@ -402,6 +513,7 @@ class MpiTransportImpl implements MpiTransport {
       const arrival = inbox.shift()!;
       const waiter = waiters.shift()!;
       this.#waiting -= 1;
+      if (waiter.tag >= CONTROL_TAG_BASE) this.#controlWaiting -= 1;
       this.#bufferedBytes -= arrival.buffer.byteLength;
       waiter.resolve(arrival.buffer);
     }
@@ -423,6 +535,26 @@ class MpiTransportImpl implements MpiTransport {
    * moved.
    */
   #pollIncoming(): boolean {
+    let progressed = this.#probe(this.#comm, 0);
+    // Control messages are matched only while a control receive waits for one.
+    if (this.#controlWaiting > 0 && this.#probe(this.#controlComm, 1)) progressed = true;
+    if (this.#inFlight.length > 0) {
+      let kept = 0;
+      for (const arrival of this.#inFlight) {
+        if (this.#test(arrival.slot)) {
+          this.#arrived(arrival, this.#peerOf(arrival.key));
+          progressed = true;
+        } else {
+          this.#inFlight[kept++] = arrival;
+        }
+      }
+      this.#inFlight.length = kept;
+    }
+    return progressed;
+  }
+
+  /** Matches and starts receiving the messages waiting on one communicator. */
+  #probe(comm: MpiHandle, channel: number): boolean {
     const { fn, byte } = this.session.lib;
     const { abi } = this.session;
     const scratch = this.#scratch;
@@ -432,7 +564,7 @@ class MpiTransportImpl implements MpiTransport {
         fn.MPI_Improbe(
           abi.anySource,
           ANY_TAG,
-          this.#comm,
+          comm,
           this.#flagAddress,
           scratch.at(MESSAGE),
           scratch.at(STATUS),
@@ -452,7 +584,7 @@ class MpiTransportImpl implements MpiTransport {
         fn.MPI_Imrecv(address, buffer.byteLength, byte, scratch.at(MESSAGE), slot.address),
         `MPI_Imrecv from rank ${peer}`,
       );
-      const key = peer * (this.tagUpperBound + 1) + mpiTag;
+      const key = this.#key(channel, peer, mpiTag);
       const arrival: Arrival = { key, buffer, slot, done: false };
       let inbox = this.#inbox.get(key);
       if (inbox === undefined) this.#inbox.set(key, inbox = []);
@@ -480,18 +612,6 @@ class MpiTransportImpl implements MpiTransport {
       } else {
         this.#inFlight.push(arrival);
       }
-    }
-    if (this.#inFlight.length > 0) {
-      let kept = 0;
-      for (const arrival of this.#inFlight) {
-        if (this.#test(arrival.slot)) {
-          this.#arrived(arrival, Math.floor(arrival.key / (this.tagUpperBound + 1)));
-          progressed = true;
-        } else {
-          this.#inFlight[kept++] = arrival;
-        }
-      }
-      this.#inFlight.length = kept;
     }
     return progressed;
   }
@@ -584,12 +704,14 @@ class MpiTransportImpl implements MpiTransport {
     for (const waiters of this.#waiters.values()) for (const w of waiters) w.reject(error);
     this.#waiters.clear();
     this.#waiting = 0;
+    this.#controlWaiting = 0;
   }
 }
 
 /**
  * Opens the MPI transport: tag-matched messages between the ranks of
- * `MPI_COMM_WORLD`, over a duplicate of it.
+ * `MPI_COMM_WORLD`, over two duplicates of it (collective tags and control
+ * tags apart).
  *
  * Every rank must call it (it duplicates the world communicator, a collective
  * call). The process must have been started by the library's launcher
