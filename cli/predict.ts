@@ -105,7 +105,11 @@ async function runPredict(flags: PredictFlags): Promise<void> {
     (identity || flags.rank !== undefined || size === 1 ? "none" : "local");
   const command = ["predict", ...Deno.args.slice(Deno.args.indexOf("predict") + 1)];
   if (launcher === "local") {
-    await launchLocal({ ranks: size, args: [...command, "--ranks", String(size)] });
+    await launchLocal({
+      ranks: size,
+      args: [...command, "--ranks", String(size)],
+      master: flags.master,
+    });
     return;
   }
   const rank = flags.rank ?? identity?.rank ?? 0;
