@@ -10,6 +10,7 @@
 import { ensureGeneratedData, type GeneratedKind } from "../datasets/generate.ts";
 import { type DataFormat, loadDataset } from "../datasets/load.ts";
 import type { Dataset } from "../datasets/types.ts";
+import { NpzReader } from "../datasets/npz.ts";
 import { architecture, type ArchitectureName, type DlrmConfig } from "../dlrm/config.ts";
 import { loadKernels } from "../dlrm/kernels.ts";
 import { DlrmModel } from "../dlrm/model.ts";
@@ -81,6 +82,31 @@ export async function dataPath(s: DlrmSettings, seed: number): Promise<string | 
 }
 
 /**
+ * The rows of each embedding table of a weights file, from the npz headers only.
+ *
+ * @param path The weights `.npz`.
+ * @returns Rows of `emb_l.0.weight`, `emb_l.1.weight`, ...
+ * @throws UsageError when the file cannot be read.
+ */
+async function weightsTableRows(path: string): Promise<number[]> {
+  let npz: NpzReader;
+  try {
+    npz = await NpzReader.open(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new UsageError(`Weights file ${path} does not exist`);
+    }
+    throw new UsageError(`Weights file ${path} is not a readable .npz: ${(e as Error).message}`);
+  }
+  npz.close();
+  const rows: number[] = [];
+  for (let j = 0; npz.members.has(`emb_l.${j}.weight`); j++) {
+    rows.push(npz.members.get(`emb_l.${j}.weight`)!.shape[0]);
+  }
+  return rows;
+}
+
+/**
  * Loads the data and builds the model and sharding on this rank.
  *
  * @param s The settings.
@@ -105,6 +131,8 @@ export async function prepareDlrm(
       common: s.common,
       maxIndRange: s.maxIndRange,
       strict: s.strict,
+      // Ids used as given must fit the weights' tables (checked line by line).
+      tableRows: s.weights ? await weightsTableRows(s.weights) : undefined,
     });
     config = architecture(s.model ?? (s.dataset === "ali-ccp" ? "aliccp" : "kaggle"), {
       maxIndRange: s.maxIndRange,
