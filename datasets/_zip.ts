@@ -39,16 +39,24 @@ export interface ZipEntry {
   localOffset: number;
 }
 
-async function readAt(file: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
-  await file.seek(offset, Deno.SeekMode.Start);
-  let done = 0;
-  while (done < length) {
-    const n = await file.read(out.subarray(done));
-    if (n === null) throw new SyntaxError(`unexpected end of file at byte ${offset + done}`);
-    done += n;
-  }
-  return out;
+/** Per file, the read in progress: a seek and its read must not interleave with another's. */
+const busy = new WeakMap<Deno.FsFile, Promise<unknown>>();
+
+function readAt(file: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
+  const run = async () => {
+    const out = new Uint8Array(length);
+    await file.seek(offset, Deno.SeekMode.Start);
+    let done = 0;
+    while (done < length) {
+      const n = await file.read(out.subarray(done));
+      if (n === null) throw new SyntaxError(`unexpected end of file at byte ${offset + done}`);
+      done += n;
+    }
+    return out;
+  };
+  const result = (busy.get(file) ?? Promise.resolve()).then(run, run);
+  busy.set(file, result.catch(() => {}));
+  return result;
 }
 
 function u64(view: DataView, at: number): number {
