@@ -8,8 +8,7 @@
  */
 
 import { UsageError } from "../util/errors.ts";
-import type { NpyArray } from "./npy.ts";
-import { readNpz } from "./npz.ts";
+import { NpzReader } from "./npz.ts";
 import { type DataFormat, detectFormat, type LoadOptions } from "./load.ts";
 import { CRITEO_DENSE_NAMES, CRITEO_SPARSE_NAMES } from "./criteo.ts";
 import { DENSE_COUNT, newCriteoState, scanCriteo, SPARSE_COUNT } from "./_criteo_scan.ts";
@@ -69,60 +68,69 @@ async function inspectCriteo(path: string, options: LoadOptions): Promise<Inspec
   };
 }
 
-function numberAt(array: NpyArray, i: number): number {
-  return Number(array.data[i]);
-}
-
 async function inspectNpz(path: string): Promise<InspectReport> {
-  let arrays: Map<string, NpyArray>;
+  let npz: NpzReader;
   try {
-    arrays = await readNpz(path);
+    npz = await NpzReader.open(path);
   } catch (e) {
     if (e instanceof SyntaxError) throw e;
     throw new UsageError(`Cannot read ${path}: ${(e as Error).message.split("\n")[0]}`);
   }
-  const xInt = arrays.get("X_int");
-  const xCat = arrays.get("X_cat");
-  const y = arrays.get("y");
-  if (!xInt || !xCat || !y || xInt.shape.length !== 2 || xCat.shape.length !== 2) {
-    throw new SyntaxError(`${path}: not a DLRM processed file (needs X_int, X_cat, y)`);
-  }
-  const rows = y.data.length;
-  const [, denseCount] = xInt.shape;
-  const [, sparseCount] = xCat.shape;
-  const dense = Array.from(
-    { length: denseCount },
-    (_, j) => new DenseAccumulator(CRITEO_DENSE_NAMES[j] ?? `I${j + 1}`),
-  );
-  for (let i = 0; i < rows * denseCount; i++) dense[i % denseCount].add(numberAt(xInt, i));
-  const sparse: SparseStats[] = [];
-  for (let j = 0; j < sparseCount; j++) {
-    const seen = new Set<number>();
-    let max = -1;
-    for (let r = 0; r < rows; r++) {
-      const v = numberAt(xCat, r * sparseCount + j);
-      seen.add(v);
-      if (v > max) max = v;
+  try {
+    const xInt = npz.members.get("X_int");
+    const xCat = npz.members.get("X_cat");
+    const y = npz.members.get("y");
+    if (!xInt || !xCat || !y || xInt.shape.length !== 2 || xCat.shape.length !== 2) {
+      throw new SyntaxError(`${path}: not a DLRM processed file (needs X_int, X_cat, y)`);
     }
-    sparse.push({
+    const rows = y.shape[0] ?? 0;
+    const [, denseCount] = xInt.shape;
+    const [, sparseCount] = xCat.shape;
+    const dense = Array.from(
+      { length: denseCount },
+      (_, j) => new DenseAccumulator(CRITEO_DENSE_NAMES[j] ?? `I${j + 1}`),
+    );
+    // Members are read in chunks of rows, one member after the other.
+    const CHUNK = 65536;
+    for await (const piece of npz.rows("X_int", CHUNK)) {
+      const d = piece.data;
+      for (let i = 0; i < d.length; i++) dense[i % denseCount].add(Number(d[i]));
+    }
+    const seen = Array.from({ length: sparseCount }, () => new Set<number>());
+    const max = new Float64Array(sparseCount).fill(-1);
+    for await (const piece of npz.rows("X_cat", CHUNK)) {
+      const d = piece.data;
+      for (let i = 0; i < d.length; i++) {
+        const j = i % sparseCount;
+        const v = Number(d[i]);
+        seen[j].add(v);
+        if (v > max[j]) max[j] = v;
+      }
+    }
+    const sparse: SparseStats[] = seen.map((ids, j) => ({
       name: CRITEO_SPARSE_NAMES[j] ?? `C${j + 1}`,
-      distinct: seen.size,
-      maxId: rows > 0 ? max : null,
+      distinct: ids.size,
+      maxId: rows > 0 ? max[j] : null,
       missing: 0,
       meanPerRow: rows > 0 ? 1 : 0,
       maxPerRow: rows > 0 ? 1 : 0,
-    });
+    }));
+    let clicks = 0;
+    for await (const piece of npz.rows("y", CHUNK)) {
+      const d = piece.data;
+      for (let i = 0; i < d.length; i++) clicks += Number(d[i]) > 0 ? 1 : 0;
+    }
+    return {
+      format: "npz",
+      rows,
+      skipped: 0,
+      labels: { click: clicks },
+      sparse,
+      dense: dense.map((d) => d.result()),
+    };
+  } finally {
+    npz.close();
   }
-  let clicks = 0;
-  for (let r = 0; r < rows; r++) clicks += numberAt(y, r) > 0 ? 1 : 0;
-  return {
-    format: "npz",
-    rows,
-    skipped: 0,
-    labels: { click: clicks },
-    sparse,
-    dense: dense.map((d) => d.result()),
-  };
 }
 
 async function inspectAliCcp(
