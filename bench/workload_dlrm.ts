@@ -7,7 +7,7 @@
  */
 
 import { type Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { DATA_FORMATS, type DataFormat } from "../datasets/load.ts";
+import { DATA_FORMATS, type DataFormat, detectFormat } from "../datasets/load.ts";
 import { ARCHITECTURE_NAMES, type ArchitectureName } from "../dlrm/config.ts";
 import { runInference } from "../dlrm/distributed.ts";
 import { SHARDING_KINDS, type ShardingKind } from "../dlrm/sharding.ts";
@@ -124,6 +124,16 @@ export function dlrmSettingsFromFlags(
   const dataset = (flags.dataset ?? "mini-kaggle") as DlrmSettings["dataset"];
   if (dataset !== "synthetic" && (flags.skew !== undefined || flags.pooling !== undefined)) {
     throw new UsageError("Options '--pooling' and '--skew' apply to '--dataset synthetic'");
+  }
+  if (
+    flags.data !== undefined &&
+    (flags.dataFormat ?? detectFormat(flags.data, flags.common)) === "aliccp-raw"
+  ) {
+    // Refused before any file is read: the raw form carries no dense feature.
+    throw new UsageError(
+      `${flags.data} is Ali-CCP raw data, which has no dense features for DLRM's bottom MLP: ` +
+        "use the Ali-CCP CSV form (data generate --kind ali-ccp-csv), or read it with 'data inspect'",
+    );
   }
   const parent = out.replace(/\/+$/, "").split("/").slice(0, -1).join("/") || ".";
   return {

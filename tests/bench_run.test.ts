@@ -215,3 +215,19 @@ Deno.test("bench with the local launcher and --master: the launcher hosts the st
     busy.close();
   }
 });
+
+Deno.test("bench dlrm on Ali-CCP raw data exits 2 before reading it: the raw form has no dense features", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const skeleton = `${dir}/sample_skeleton_t.csv`;
+    await Deno.writeTextFile(skeleton, "1,1,0,u1,0,\n");
+    await Deno.writeTextFile(`${dir}/common_features_t.csv`, "u1,1,101\x027\x031.0\n");
+    const r = await bench("--dataset", "ali-ccp", "--data", skeleton, "--ranks", "2");
+    assert.equal(r.code, 2, r.stderr);
+    const lines = r.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /^error: .*Ali-CCP raw data, which has no dense features/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
