@@ -17,6 +17,8 @@ import type { Comm } from "./comm.ts";
 import type { BenchConfig, Configuration } from "./config.ts";
 import { applyDelay, drawDelayUs, parseDelaySpec } from "./delay.ts";
 import { dataPath, type DlrmSettings, type PreparedDlrm, prepareDlrm } from "./dlrm_setup.ts";
+import { firstRows } from "../datasets/stream.ts";
+import type { ModelInput } from "../dlrm/model.ts";
 import { emptyRecord, type RankRecord } from "./records.ts";
 
 /** The DLRM flags of `bench` and `predict`, as commander parsed them. */
@@ -155,6 +157,7 @@ export function dlrmSettingsFromFlags(
 }
 
 const prepared = new Map<string, Promise<PreparedDlrm>>();
+const inMemory = new Map<string, Promise<ModelInput>>();
 
 /**
  * Runs one configuration of the DLRM workload on this rank: warm-up batches,
@@ -180,7 +183,18 @@ export async function runDlrmConfiguration(
     ready = prepareDlrm(s, config.seed, comm.rank, comm.size);
     prepared.set(key, ready);
   }
-  const { dataset, model, shards } = await ready;
+  const { model, shards } = await ready;
+  // A file is streamed; the rows this configuration uses are read before timing starts.
+  const rowsUsed = Math.max(conf.warmup, conf.iters) * s.batchSize;
+  const dataKey = `${key}/${rowsUsed}`;
+  let data = inMemory.get(dataKey);
+  if (!data) {
+    const whole = (await ready).dataset;
+    data = "chunks" in whole ? firstRows(whole, rowsUsed) : Promise.resolve(whole);
+    inMemory.clear(); // one configuration's rows at a time
+    inMemory.set(dataKey, data);
+  }
+  const dataset = await data;
   const d = model.config.embeddingDim;
   const tables = model.config.tableSizes.length;
   const mine = shards[comm.rank].length;
