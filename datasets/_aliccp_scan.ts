@@ -153,12 +153,10 @@ function printable(buf: Uint8Array, start: number, end: number): string {
 
 /** Decimal digits as a number; -1 when empty or not all digits (or past 2^53). */
 function digits(buf: Uint8Array, start: number, end: number): number {
-  if (start >= end || end - start > 15) {
-    if (end - start > 15) {
-      const t = latin1(buf, start, end);
-      return /^\d+$/.test(t) && Number.isSafeInteger(Number(t)) ? Number(t) : -1;
-    }
-    return -1;
+  if (start >= end) return -1;
+  if (end - start > 15) {
+    const text = latin1(buf, start, end);
+    return /^\d+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : -1;
   }
   let v = 0;
   for (let i = start; i < end; i++) {
@@ -341,8 +339,10 @@ class Scan {
 class LineFeatures {
   slots = new Int32Array(256);
   ids = new Float64Array(256);
+  /** Where each feature's field name is in the buffer. */
+  names = new Int32Array(512);
   length = 0;
-  push(slot: number, id: number): void {
+  push(nameStart: number, nameEnd: number, id: number): void {
     if (this.length === this.slots.length) {
       const s = new Int32Array(this.length * 2);
       s.set(this.slots);
@@ -350,9 +350,19 @@ class LineFeatures {
       const d = new Float64Array(this.length * 2);
       d.set(this.ids);
       this.ids = d;
+      const n = new Int32Array(this.length * 4);
+      n.set(this.names);
+      this.names = n;
     }
-    this.slots[this.length] = slot;
+    this.names[2 * this.length] = nameStart;
+    this.names[2 * this.length + 1] = nameEnd;
     this.ids[this.length++] = id;
+  }
+  /** Gives every feature its field's slot (creating new fields): once the line is known valid. */
+  assignSlots(buf: Uint8Array, fields: FieldNames): void {
+    for (let i = 0; i < this.length; i++) {
+      this.slots[i] = fields.slot(buf, this.names[2 * i], this.names[2 * i + 1]);
+    }
   }
 }
 
@@ -389,7 +399,7 @@ class FieldNames {
 
 /**
  * Parses a feature list `field\x02id\x03value` joined by `\x01` into `out`
- * (field slots are created as met); returns a reason when malformed.
+ * (without field slots: see `assignSlots`); returns a reason when malformed.
  */
 function parseFeatureList(
   buf: Uint8Array,
@@ -397,12 +407,9 @@ function parseFeatureList(
   end: number,
   declared: number,
   declaredText: () => string,
-  fields: FieldNames,
   out: LineFeatures,
 ): string | undefined {
   out.length = 0;
-  // Field slots are created only once the whole line is known to be valid.
-  const names: [number, number][] = [];
   if (start < end) {
     let fs = start;
     for (;;) {
@@ -421,8 +428,7 @@ function parseFeatureList(
         return `feature id '${printable(buf, a + 1, b)}' is not an integer`;
       }
       if (id > UINT32_MAX) return `feature id '${id}' is not an unsigned 32-bit integer`;
-      names.push([fs, a]);
-      out.push(0, id);
+      out.push(fs, a, id);
       if (fe >= end) break;
       fs = fe + 1;
     }
@@ -431,7 +437,6 @@ function parseFeatureList(
   if (declared !== out.length) {
     return `feature_num is ${declared} but the list has ${out.length} features`;
   }
-  for (let i = 0; i < names.length; i++) out.slots[i] = fields.slot(buf, names[i][0], names[i][1]);
   return undefined;
 }
 
@@ -500,11 +505,11 @@ export async function* scanAliCcpRaw(
         e,
         declared,
         () => printable(buf, c1 + 1, c2),
-        fields,
         features,
       );
       if (reason) return malformed.skip(common, n, reason);
       if (c1 === s) return malformed.skip(common, n, "empty common_feature_index");
+      features.assignSlots(buf, fields);
       for (let i = 0; i < features.length; i++) pairs.push(features.slots[i], features.ids[i]);
       entries.set(latin1(buf, s, c1), starts.length - 1);
       starts.push(pairs.length);
@@ -545,10 +550,10 @@ export async function* scanAliCcpRaw(
       e,
       digits(buf, c4 + 1, c5),
       () => printable(buf, c4 + 1, c5),
-      fields,
       features,
     );
     if (reason) return malformed.skip(path, n, reason);
+    features.assignSlots(buf, fields);
     for (let i = commonStarts[entry]; i < commonStarts[entry + 1]; i++) {
       scan.add(pairs.slots[i], pairs.ids[i]);
     }

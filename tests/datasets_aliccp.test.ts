@@ -216,3 +216,17 @@ Deno.test("aliccp csv: malformed rows are skipped and counted; no click column i
     );
   });
 });
+
+Deno.test("aliccp raw: a field met only on malformed lines never becomes a table", async () => {
+  const common = COMMON + `,1,${list(["777", 1])}\n`; // empty common_feature_index
+  const skeleton = `1,1,0,uA,2,${list(["778", 5])}\n2,0,0,uB,0,\n`; // feature_num mismatch
+  await inDir({ "skel.csv": skeleton, "common.csv": common }, async (dir) => {
+    const data = await readAliCcpRaw(`${dir}/skel.csv`, {
+      common: `${dir}/common.csv`,
+      onMalformed: () => {},
+    });
+    assert.equal(data.skipped, 2);
+    assert.equal(data.rows, 1);
+    assert.deepEqual(data.sparse.map((s) => s.name), [...ALI_CCP_FIELDS]);
+  });
+});
