@@ -157,9 +157,12 @@ async function runPredict(flags: PredictFlags): Promise<void> {
         batchSize: settings.batchSize,
         shards,
       });
-      const parts = await comm.gather(encodeParts(result.rows, result.probabilities));
+      // One rank keeps its own predictions: no encoded copy to gather.
+      const parts = size === 1
+        ? [result]
+        : (await comm.gather(encodeParts(result.rows, result.probabilities))).map(decodeParts);
       if (rank === 0) {
-        const probabilities = mergePredictions(parts.map(decodeParts), dataset.rows);
+        const probabilities = mergePredictions(parts, dataset.rows);
         await writeFileAtomic(flags.out, predictionLines(probabilities));
         const skipped = dataset.skipped ? `; ${dataset.skipped} malformed lines skipped` : "";
         console.error(`wrote ${probabilities.length} predictions to ${flags.out}${skipped}`);
