@@ -82,8 +82,6 @@ export class AliCcpStats {
   readonly names: string[] = [];
   /** Largest id as written in the file, -1 while none. */
   readonly maxId: number[] = [];
-  /** Largest table index used (after remapping and `maxIndRange`), -1 while none. */
-  readonly maxIndex: number[] = [];
   /** Rows without the field. */
   readonly missing: number[] = [];
   /** Most ids in one row. */
@@ -109,7 +107,6 @@ export class AliCcpStats {
   addField(name: string): number {
     this.names.push(name);
     this.maxId.push(-1);
-    this.maxIndex.push(-1);
     this.missing.push(this.rows);
     this.maxPerRow.push(0);
     this.total.push(0);
@@ -121,6 +118,14 @@ export class AliCcpStats {
   /** Distinct ids of a field. */
   distinct(slot: number): number {
     return this.ids[slot].size + this.bigIds[slot].size;
+  }
+
+  /**
+   * Rows of each table when ids are used as given: largest id + 1, at most
+   * `maxIndRange` when set (DLRM's cap: the id mod N is the row).
+   */
+  tableSizesAsGiven(maxIndRange = 0): number[] {
+    return this.maxId.map((m) => (maxIndRange > 0 ? Math.min(m + 1, maxIndRange) : m + 1));
   }
 }
 
@@ -293,7 +298,6 @@ class Scan {
       index = id;
     }
     if (this.maxIndRange > 0) index %= this.maxIndRange;
-    if (index > st.maxIndex[slot]) st.maxIndex[slot] = index;
     this.#rowCount[slot]++;
     if (this.collect) this.chunk.indices[slot].push(index);
     return index;

@@ -271,7 +271,9 @@ export class ZipWriter {
     feed: (push: (piece: Uint8Array) => Promise<void>) => Promise<void>,
   ): Promise<void> {
     const compress = this.#options.compress ?? false;
-    const zip64 = (this.#options.forceZip64 ?? false) || size >= U32 - 1024;
+    // Deflate may expand incompressible data slightly: leave room for it.
+    const bound = compress ? size + Math.ceil(size / 1000) + (1 << 20) : size;
+    const zip64 = (this.#options.forceZip64 ?? false) || bound >= U32;
     const nameBytes = new TextEncoder().encode(name);
     const localOffset = this.#offset;
     const header = new Uint8Array(30 + nameBytes.length + (zip64 ? 20 : 0));
@@ -312,8 +314,9 @@ export class ZipWriter {
       deflate.push(new Uint8Array(0), true);
       await flush();
     }
-    if (!zip64 && (total >= U32 || compressed >= U32)) {
-      throw new RangeError(`${name}: ${total} bytes, more than the ${size} announced`);
+    if (total !== size) throw new RangeError(`${name}: ${total} bytes written, ${size} announced`);
+    if (!zip64 && compressed >= U32) {
+      throw new RangeError(`${name}: deflated to ${compressed} bytes, past 4 GiB without zip64`);
     }
     // Patch the local header with the CRC and sizes.
     hv.setUint32(14, crc >>> 0, true);

@@ -159,7 +159,7 @@ export function readAliCcpCsv(
 }
 
 function csvTableSizes(st: AliCcpStats, options: AliCcpCsvOptions): number[] {
-  return options.tableRows ? [...options.tableRows] : st.maxIndex.map((m) => m + 1);
+  return options.tableRows ? [...options.tableRows] : st.tableSizesAsGiven(options.maxIndRange);
 }
 
 /**

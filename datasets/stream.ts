@@ -213,7 +213,7 @@ async function openAliCcp(
   const rows = stats.rows;
   const cap = options.maxIndRange ?? 0;
   const tableSizes = format === "aliccp-csv"
-    ? (options.tableRows ? [...options.tableRows] : stats.maxIndex.map((m) => m + 1))
+    ? (options.tableRows ? [...options.tableRows] : stats.tableSizesAsGiven(options.maxIndRange))
     : stats.names.map((_, j) => cap > 0 ? Math.min(stats.distinct(j), cap) : stats.distinct(j));
   const sparseCount = stats.names.length;
   const denseCount = stats.dense.length;

@@ -162,6 +162,10 @@ Deno.test("aliccp csv: torch-rechub form: labels, D columns dense as given, spar
     const capped = await loadDataset(`${dir}/a.csv`, { maxIndRange: 1 });
     assert.deepEqual([...capped.sparse[0].indices], [0, 0, 0]);
     assert.deepEqual(capped.tableSizes, [1, 1]);
+    // With a cap N the row is the id mod N and a table has at most N rows.
+    const mod10 = await loadDataset(`${dir}/a.csv`, { maxIndRange: 10 });
+    assert.deepEqual([...mod10.sparse[0].indices], [2, 3, 2]);
+    assert.deepEqual(mod10.tableSizes, [10, 8]);
     const report = await inspectFile(`${dir}/a.csv`);
     assert.deepEqual(report.dense, [
       { name: "D508", min: 0.5, max: 2.5, mean: 1.5, missing: 0 },
