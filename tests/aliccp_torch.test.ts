@@ -9,10 +9,13 @@ const PYTHON = "/usr/bin/python3";
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const PEERS = new URL("../bench/peers", import.meta.url).pathname;
 
-function torchPresent(): boolean {
+function torchAndPandasPresent(): boolean {
   if (!exists(PYTHON)) return false;
-  return new Deno.Command(PYTHON, { args: ["-c", "import torch"], stderr: "null", stdout: "null" })
-    .outputSync().success;
+  return new Deno.Command(PYTHON, {
+    args: ["-c", "import torch, pandas"],
+    stderr: "null",
+    stdout: "null",
+  }).outputSync().success;
 }
 
 /** An Ali-CCP CSV (torch-rechub form) whose ids are label-encoded but not in first-appearance order. */
@@ -36,7 +39,7 @@ function csvText(rows: number): string {
 Deno.test({
   name:
     "predict on an Ali-CCP CSV uses its ids as given: the same probabilities as a PyTorch DLRM with max id + 1 rows per table",
-  ignore: !needs("python3-torch", torchPresent()),
+  ignore: !needs("python3-torch and python3-pandas", torchAndPandasPresent()),
   async fn() {
     const dir = await Deno.makeTempDir();
     try {
