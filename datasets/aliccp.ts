@@ -78,12 +78,8 @@ async function gather(
   for await (const chunk of chunks) only = chunk;
   const st = stats();
   const rows = st.rows;
-  const names = st.names;
-  // A field first met after the chunk began has its bags from then on only: pad.
-  const sparse = names.map((name, s) => {
-    const f = only!.sparse[s];
-    return f ?? { name, offsets: new Int32Array(rows + 1), indices: new Int32Array(0) };
-  });
+  // Read whole, the one chunk is built at the end and holds every field met.
+  const sparse = only!.sparse;
   return {
     rows,
     denseNames: only!.denseNames,
