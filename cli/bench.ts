@@ -361,7 +361,12 @@ async function runBench(flags: BenchFlags, _args: string[]): Promise<void> {
     "--ranks",
     String(config.ranks),
   ];
-  await launchLocal({ ranks: config.ranks, args, ...progressDisplay(config) });
+  await launchLocal({
+    ranks: config.ranks,
+    args,
+    master: flags.master,
+    ...progressDisplay(config),
+  });
 }
 
 /**

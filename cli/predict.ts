@@ -95,6 +95,25 @@ function decodeParts(bytes: Uint8Array): { rows: Int32Array; probabilities: Floa
   };
 }
 
+/** The output file's lines, encoded block by block (no single string of every row). */
+function predictionLines(probabilities: Float32Array): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let at = 0;
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(encoder.encode("row,probability\n"));
+    },
+    pull(controller) {
+      if (at >= probabilities.length) return controller.close();
+      const end = Math.min(probabilities.length, at + 65536);
+      let text = "";
+      for (let i = at; i < end; i++) text += `${i},${probabilities[i]}\n`;
+      at = end;
+      controller.enqueue(encoder.encode(text));
+    },
+  });
+}
+
 async function runPredict(flags: PredictFlags): Promise<void> {
   if (!flags.weights) throw new UsageError("Option '--weights' is required");
   if (!flags.data) throw new UsageError("Option '--data' is required");
@@ -105,7 +124,11 @@ async function runPredict(flags: PredictFlags): Promise<void> {
     (identity || flags.rank !== undefined || size === 1 ? "none" : "local");
   const command = ["predict", ...Deno.args.slice(Deno.args.indexOf("predict") + 1)];
   if (launcher === "local") {
-    await launchLocal({ ranks: size, args: [...command, "--ranks", String(size)] });
+    await launchLocal({
+      ranks: size,
+      args: [...command, "--ranks", String(size)],
+      master: flags.master,
+    });
     return;
   }
   const rank = flags.rank ?? identity?.rank ?? 0;
@@ -134,12 +157,13 @@ async function runPredict(flags: PredictFlags): Promise<void> {
         batchSize: settings.batchSize,
         shards,
       });
-      const parts = await comm.gather(encodeParts(result.rows, result.probabilities));
+      // One rank keeps its own predictions: no encoded copy to gather.
+      const parts = size === 1
+        ? [result]
+        : (await comm.gather(encodeParts(result.rows, result.probabilities))).map(decodeParts);
       if (rank === 0) {
-        const probabilities = mergePredictions(parts.map(decodeParts), dataset.rows);
-        const lines = ["row,probability"];
-        for (let i = 0; i < probabilities.length; i++) lines.push(`${i},${probabilities[i]}`);
-        await writeFileAtomic(flags.out, lines.join("\n") + "\n");
+        const probabilities = mergePredictions(parts, dataset.rows);
+        await writeFileAtomic(flags.out, predictionLines(probabilities));
         const skipped = dataset.skipped ? `; ${dataset.skipped} malformed lines skipped` : "";
         console.error(`wrote ${probabilities.length} predictions to ${flags.out}${skipped}`);
       }

@@ -65,6 +65,20 @@ export class FirstSeenDictionary {
     }
   }
 
+  /**
+   * The largest value held, as an unsigned integer.
+   *
+   * @returns The value, or -1 when empty.
+   */
+  maxValue(): number {
+    const table = this.#table;
+    let max = -1;
+    for (let i = 0; i < table.length; i += 2) {
+      if (table[i + 1] !== 0 && table[i] >>> 0 > max) max = table[i] >>> 0;
+    }
+    return max;
+  }
+
   /** Bytes held by the table. */
   get byteLength(): number {
     return this.#table.byteLength;

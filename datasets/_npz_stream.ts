@@ -1,15 +1,13 @@
 /**
  * Writing an `.npz` archive to disk piece by piece, so arrays larger than memory
- * (kept in part files) can be stored: fflate's streaming `Zip` lays out the
- * archive; stored members get their CRC-32 from `node:zlib` (native, far faster
- * than a JavaScript loop over every byte).
+ * (kept in part files) can be stored, with zip64 where a member or the archive
+ * passes 4 GiB (see `_zip.ts`).
  *
  * @module
  */
 
-import { Zip, ZipDeflate, type ZipInputFile, ZipPassThrough } from "fflate";
-import * as zlib from "node:zlib";
-import { encodeNpyHeader, type NpyDtype } from "./npy.ts";
+import { encodeNpyHeader, type NpyDtype, npyItemSize } from "./npy.ts";
+import { ZipWriter } from "./_zip.ts";
 
 /** One array of the archive: its elements in memory or in a part file of raw bytes. */
 export interface NpzMember {
@@ -23,27 +21,6 @@ export interface NpzMember {
   data?: Uint8Array;
   /** A file holding the elements' bytes (C order, little-endian). */
   part?: string;
-}
-
-type Crc32 = (data: Uint8Array, value?: number) => number;
-const nativeCrc32 = (zlib as unknown as { crc32?: Crc32 }).crc32;
-
-/** A stored (uncompressed) member whose CRC and size are kept as bytes are pushed. */
-class StoredMember implements ZipInputFile {
-  size = 0;
-  crc = 0;
-  compression = 0;
-  mtime: Date = new Date(1980, 0, 1);
-  ondata?: ZipInputFile["ondata"];
-
-  constructor(readonly filename: string, readonly crc32: Crc32) {}
-
-  push(chunk: Uint8Array, final: boolean): void {
-    // Zip reads crc and size when the final chunk arrives: update them first.
-    this.crc = this.crc32(chunk, this.crc);
-    this.size += chunk.length;
-    this.ondata!(null, chunk as Uint8Array<ArrayBuffer>, final);
-  }
 }
 
 /**
@@ -99,61 +76,28 @@ export async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<vo
  * @param path The archive.
  * @param members The arrays, in order.
  * @param compress Deflate the members (else stored).
+ * @param options `forceZip64` writes zip64 records even for a small archive, as NumPy does.
  */
 export async function assembleNpz(
   path: string,
   members: NpzMember[],
   compress: boolean,
+  options: { forceZip64?: boolean } = {},
 ): Promise<void> {
-  // fflate writes 32-bit zip fields only (no zip64): refuse what would not fit.
-  let total = 0;
-  for (const member of members) {
-    const itemSize = member.dtype === "<i8" || member.dtype === "<f8"
-      ? 8
-      : member.dtype === "<i4" || member.dtype === "<f4"
-      ? 4
-      : 1;
-    total += 128 + itemSize * member.shape.reduce((a, b) => a * b, 1) +
-      2 * (46 + member.name.length + 4);
-  }
-  if (total > 0xffffffff) {
-    throw new RangeError(
-      `The npz archive would be ${
-        (total / 2 ** 30).toFixed(1)
-      } GiB; archives over 4 GiB (zip64) are not supported`,
-    );
-  }
-  const out = await Deno.open(path, { write: true, create: true, truncate: true });
-  const pending: Uint8Array[] = [];
-  let failure: Error | null = null;
-  const zip = new Zip((error, data) => {
-    if (error) failure = error;
-    else pending.push(data);
-  });
-  const drain = async () => {
-    if (failure) throw failure;
-    for (const data of pending.splice(0)) await writeAll(out, data);
-  };
+  const zip = await ZipWriter.create(path, { compress, forceZip64: options.forceZip64 });
   try {
     for (const member of members) {
-      const filename = `${member.name}.npy`;
-      let entry: { push(chunk: Uint8Array, final: boolean): void };
-      if (compress || !nativeCrc32) {
-        const stream = compress
-          ? new ZipDeflate(filename, { level: 6 })
-          : new ZipPassThrough(filename);
-        stream.mtime = new Date(1980, 0, 1);
-        zip.add(stream);
-        entry = stream;
-      } else {
-        const stored = new StoredMember(filename, nativeCrc32);
-        zip.add(stored);
-        entry = stored;
-      }
-      entry.push(encodeNpyHeader(member.dtype, member.shape), false);
-      if (member.data) {
-        entry.push(member.data, true);
-      } else {
+      const header = encodeNpyHeader(member.dtype, member.shape);
+      const bytes = npyItemSize(member.dtype) * member.shape.reduce((a, b) => a * b, 1);
+      await zip.add(`${member.name}.npy`, header.length + bytes, async (push) => {
+        await push(header);
+        if (member.data) {
+          // Pieces of 4 MiB, so deflating never holds a second copy of a large array.
+          for (let at = 0; at < member.data.length; at += 4 << 20) {
+            await push(member.data.subarray(at, at + (4 << 20)));
+          }
+          return;
+        }
         const file = await Deno.open(member.part!, { read: true });
         let reading: Promise<number | null> = Promise.resolve(null);
         try {
@@ -167,20 +111,17 @@ export async function assembleNpz(
             const current = block;
             [block, spare] = [spare, block];
             reading = file.read(block);
-            entry.push(current.subarray(0, n), false);
-            await drain(); // written before `current` is read into again
+            await push(current.subarray(0, n)); // written before `current` is read into again
           }
         } finally {
           await reading.catch(() => {});
           file.close();
         }
-        entry.push(new Uint8Array(0), true);
-      }
-      await drain();
+      });
     }
-    zip.end();
-    await drain();
-  } finally {
-    out.close();
+  } catch (e) {
+    zip.abort();
+    throw e;
   }
+  await zip.close();
 }

@@ -1,18 +1,18 @@
 /**
  * `data inspect`: rows, label counts and per-feature statistics of a data file
  * (distinct ids, missing rows, ids per row, dense ranges), and a readable table.
- * Criteo files are streamed, so memory is bounded by the dictionaries.
+ * Every text format is streamed, so memory is bounded by the dictionaries (and
+ * Ali-CCP raw's common-features map), not by the file.
  *
  * @module
  */
 
 import { UsageError } from "../util/errors.ts";
-import type { NpyArray } from "./npy.ts";
-import { readNpz } from "./npz.ts";
+import { NpzReader } from "./npz.ts";
 import { type DataFormat, detectFormat, type LoadOptions } from "./load.ts";
 import { CRITEO_DENSE_NAMES, CRITEO_SPARSE_NAMES } from "./criteo.ts";
 import { DENSE_COUNT, newCriteoState, scanCriteo, SPARSE_COUNT } from "./_criteo_scan.ts";
-import { type AliCcpDataset, readAliCcpCsv, readAliCcpRaw } from "./aliccp.ts";
+import { type AliCcpStats, scanAliCcpCsv, scanAliCcpRaw } from "./_aliccp_scan.ts";
 import { aliCcpCommonPath } from "./generate.ts";
 import { DenseAccumulator, type InspectReport, type SparseStats } from "./stats.ts";
 
@@ -48,9 +48,11 @@ async function inspectCriteo(path: string, options: LoadOptions): Promise<Inspec
     const dictionary = state.dictionaries[j];
     // An empty field is the value 0 in the dictionary, but it is not an id.
     const zeroOnlyFromEmpty = dictionary.get(0) >= 0 && !state.literalZero[j];
+    const distinct = dictionary.size - (zeroOnlyFromEmpty ? 1 : 0);
     return {
       name,
-      distinct: dictionary.size - (zeroOnlyFromEmpty ? 1 : 0),
+      distinct,
+      maxId: distinct > 0 ? dictionary.maxValue() : null,
       missing: missing[j],
       meanPerRow: (rows - missing[j]) / rows,
       maxPerRow: missing[j] < rows ? 1 : 0,
@@ -66,87 +68,102 @@ async function inspectCriteo(path: string, options: LoadOptions): Promise<Inspec
   };
 }
 
-function numberAt(array: NpyArray, i: number): number {
-  return Number(array.data[i]);
-}
-
 async function inspectNpz(path: string): Promise<InspectReport> {
-  let arrays: Map<string, NpyArray>;
+  let npz: NpzReader;
   try {
-    arrays = await readNpz(path);
+    npz = await NpzReader.open(path);
   } catch (e) {
     if (e instanceof SyntaxError) throw e;
     throw new UsageError(`Cannot read ${path}: ${(e as Error).message.split("\n")[0]}`);
   }
-  const xInt = arrays.get("X_int");
-  const xCat = arrays.get("X_cat");
-  const y = arrays.get("y");
-  if (!xInt || !xCat || !y || xInt.shape.length !== 2 || xCat.shape.length !== 2) {
-    throw new SyntaxError(`${path}: not a DLRM processed file (needs X_int, X_cat, y)`);
-  }
-  const rows = y.data.length;
-  const [, denseCount] = xInt.shape;
-  const [, sparseCount] = xCat.shape;
-  const dense = Array.from(
-    { length: denseCount },
-    (_, j) => new DenseAccumulator(CRITEO_DENSE_NAMES[j] ?? `I${j + 1}`),
-  );
-  for (let i = 0; i < rows * denseCount; i++) dense[i % denseCount].add(numberAt(xInt, i));
-  const sparse: SparseStats[] = [];
-  for (let j = 0; j < sparseCount; j++) {
-    const seen = new Set<number>();
-    for (let r = 0; r < rows; r++) seen.add(numberAt(xCat, r * sparseCount + j));
-    sparse.push({
+  try {
+    const xInt = npz.members.get("X_int");
+    const xCat = npz.members.get("X_cat");
+    const y = npz.members.get("y");
+    if (!xInt || !xCat || !y || xInt.shape.length !== 2 || xCat.shape.length !== 2) {
+      throw new SyntaxError(`${path}: not a DLRM processed file (needs X_int, X_cat, y)`);
+    }
+    const rows = y.shape[0] ?? 0;
+    const [, denseCount] = xInt.shape;
+    const [, sparseCount] = xCat.shape;
+    const dense = Array.from(
+      { length: denseCount },
+      (_, j) => new DenseAccumulator(CRITEO_DENSE_NAMES[j] ?? `I${j + 1}`),
+    );
+    // Members are read in chunks of rows, one member after the other.
+    const CHUNK = 65536;
+    for await (const piece of npz.rows("X_int", CHUNK)) {
+      const d = piece.data;
+      for (let i = 0; i < d.length; i++) dense[i % denseCount].add(Number(d[i]));
+    }
+    const seen = Array.from({ length: sparseCount }, () => new Set<number>());
+    const max = new Float64Array(sparseCount).fill(-1);
+    for await (const piece of npz.rows("X_cat", CHUNK)) {
+      const d = piece.data;
+      for (let i = 0; i < d.length; i++) {
+        const j = i % sparseCount;
+        const v = Number(d[i]);
+        seen[j].add(v);
+        if (v > max[j]) max[j] = v;
+      }
+    }
+    const sparse: SparseStats[] = seen.map((ids, j) => ({
       name: CRITEO_SPARSE_NAMES[j] ?? `C${j + 1}`,
-      distinct: seen.size,
+      distinct: ids.size,
+      maxId: rows > 0 ? max[j] : null,
       missing: 0,
       meanPerRow: rows > 0 ? 1 : 0,
       maxPerRow: rows > 0 ? 1 : 0,
-    });
-  }
-  let clicks = 0;
-  for (let r = 0; r < rows; r++) clicks += numberAt(y, r) > 0 ? 1 : 0;
-  return {
-    format: "npz",
-    rows,
-    skipped: 0,
-    labels: { click: clicks },
-    sparse,
-    dense: dense.map((d) => d.result()),
-  };
-}
-
-function inspectAliCcp(data: AliCcpDataset, format: DataFormat): InspectReport {
-  const rows = data.rows;
-  const sparse = data.sparse.map((feature, j): SparseStats => {
-    let missing = 0;
-    let max = 0;
-    for (let r = 0; r < rows; r++) {
-      const n = feature.offsets[r + 1] - feature.offsets[r];
-      if (n === 0) missing++;
-      if (n > max) max = n;
+    }));
+    let clicks = 0;
+    for await (const piece of npz.rows("y", CHUNK)) {
+      const d = piece.data;
+      for (let i = 0; i < d.length; i++) clicks += Number(d[i]) > 0 ? 1 : 0;
     }
     return {
-      name: feature.name,
-      distinct: data.tableSizes[j],
-      missing,
-      meanPerRow: feature.offsets[rows] / rows,
-      maxPerRow: max,
+      format: "npz",
+      rows,
+      skipped: 0,
+      labels: { click: clicks },
+      sparse,
+      dense: dense.map((d) => d.result()),
     };
-  });
-  let clicks = 0;
-  let purchases = 0;
-  for (let r = 0; r < rows; r++) {
-    clicks += data.labels[r];
-    purchases += data.purchases[r];
+  } finally {
+    npz.close();
   }
+}
+
+async function inspectAliCcp(
+  path: string,
+  options: LoadOptions,
+  format: DataFormat,
+): Promise<InspectReport> {
+  let st: AliCcpStats | undefined;
+  const scanOptions = { ...options, collect: false, maxIndRange: 0 };
+  const onStats = (s: AliCcpStats) => {
+    st = s;
+  };
+  const chunks = format === "aliccp-raw"
+    ? scanAliCcpRaw(path, options.common ?? aliCcpCommonPath(path), scanOptions, onStats)
+    : scanAliCcpCsv(path, scanOptions, onStats);
+  for await (const _ of chunks) { /* statistics only */ }
+  const stats = st!;
+  const rows = stats.rows;
+  const sparse = stats.names.map((name, j): SparseStats => ({
+    name,
+    distinct: stats.distinct(j),
+    maxId: stats.maxId[j] >= 0 ? stats.maxId[j] : null,
+    missing: stats.missing[j],
+    meanPerRow: stats.total[j] / rows,
+    maxPerRow: stats.maxPerRow[j],
+  }));
   return {
     format,
     rows,
-    skipped: data.skipped,
-    labels: { click: clicks, purchase: purchases },
+    skipped: stats.skipped,
+    labels: { click: stats.clicks, purchase: stats.purchases },
     sparse,
-    dense: data.denseStats,
+    dense: stats.dense.map((d) => d.result()),
   };
 }
 
@@ -176,12 +193,8 @@ export async function inspectFile(path: string, options: LoadOptions = {}): Prom
     case "npz":
       return await inspectNpz(path);
     case "aliccp-csv":
-      return inspectAliCcp(await readAliCcpCsv(path, options), format);
     case "aliccp-raw":
-      return inspectAliCcp(
-        await readAliCcpRaw(path, { ...options, common: options.common ?? aliCcpCommonPath(path) }),
-        format,
-      );
+      return await inspectAliCcp(path, options, format);
     default:
       throw new UsageError(`Unknown data format '${format}'`);
   }
@@ -208,7 +221,7 @@ function table(header: string[], rows: string[][]): string {
  * import { formatInspectReport } from "./inspect.ts";
  * const text = formatInspectReport({
  *   format: "criteo", rows: 1, skipped: 0, labels: { click: 1 },
- *   sparse: [{ name: "C1", distinct: 1, missing: 0, meanPerRow: 1, maxPerRow: 1 }],
+ *   sparse: [{ name: "C1", distinct: 1, maxId: 7, missing: 0, meanPerRow: 1, maxPerRow: 1 }],
  *   dense: [{ name: "I1", min: 0, max: 3, mean: 1.5, missing: 0 }],
  * });
  * if (!text.includes("C1")) throw new Error("missing feature");
@@ -229,10 +242,11 @@ export function formatInspectReport(report: InspectReport): string {
     parts.push(
       "",
       table(
-        ["sparse", "distinct", "missing", "mean/row", "max/row"],
+        ["sparse", "distinct", "max id", "missing", "mean/row", "max/row"],
         report.sparse.map((s) => [
           s.name,
           String(s.distinct),
+          s.maxId === null ? "-" : String(s.maxId),
           String(s.missing),
           fmt(s.meanPerRow),
           String(s.maxPerRow),

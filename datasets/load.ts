@@ -30,6 +30,11 @@ export interface LoadOptions extends ReadOptions {
    * values mod N (every table N rows); npz and Ali-CCP take indices mod N.
    */
   maxIndRange?: number;
+  /**
+   * Ali-CCP CSV: the rows of each table (e.g. the weights'); an id at or above
+   * them is a `UsageError` naming `FILE:LINE` and the field. Default: largest id + 1.
+   */
+  tableRows?: number[];
 }
 
 /**
@@ -121,7 +126,7 @@ export function loadDataset(path: string, options: LoadOptions = {}): Promise<Da
     case "npz":
       return readDlrmNpz(path, options);
     case "aliccp-csv":
-      return readAliCcpCsv(path, options).then((d) => capTables(d, options.maxIndRange));
+      return readAliCcpCsv(path, options);
     case "aliccp-raw":
       return readAliCcpRaw(path, { ...options, common: options.common ?? aliCcpCommonPath(path) })
         .then((d) => capTables(d, options.maxIndRange));

@@ -16,3 +16,4 @@ export * from "./generate.ts";
 export * from "./load.ts";
 export * from "./stats.ts";
 export * from "./inspect.ts";
+export * from "./stream.ts";

@@ -174,11 +174,73 @@ class PyLiteralReader {
   }
 }
 
-interface NpyHeader {
+/** The header of an `.npy` file: what its elements are and where they start. */
+export interface NpyHeader {
+  /** The element type. */
   dtype: NpyDtype;
+  /** The array's shape. */
   shape: number[];
+  /** Byte offset of the first element from the start of the file. */
   dataOffset: number;
+  /** Whether the elements are in Fortran (column-major) order. */
   fortranOrder: boolean;
+}
+
+/**
+ * Bytes per element of a dtype.
+ *
+ * @example
+ * ```ts
+ * import { npyItemSize } from "./npy.ts";
+ * if (npyItemSize("<f8") !== 8) throw new Error("wrong size");
+ * ```
+ *
+ * @param dtype The element type.
+ * @returns The size in bytes.
+ */
+export function npyItemSize(dtype: NpyDtype): number {
+  return DTYPES[dtype].size;
+}
+
+/**
+ * A typed array of a dtype over bytes (copied when they are not aligned).
+ *
+ * @example Four bytes as one int32
+ * ```ts
+ * import { npyElements } from "./npy.ts";
+ * if (npyElements("<i4", new Uint8Array([7, 0, 0, 0]))[0] !== 7) throw new Error("wrong value");
+ * ```
+ *
+ * @param dtype The element type.
+ * @param bytes The elements' bytes (little-endian).
+ * @returns The elements.
+ */
+export function npyElements(dtype: NpyDtype, bytes: Uint8Array): NpyData {
+  const info = DTYPES[dtype];
+  const count = Math.floor(bytes.byteLength / info.size);
+  if (bytes.byteOffset % info.size === 0) {
+    return info.make(bytes.buffer as ArrayBuffer, bytes.byteOffset, count);
+  }
+  return info.make(bytes.slice(0, count * info.size).buffer, 0, count);
+}
+
+/**
+ * Parses the header of an `.npy` file from its first bytes (at least up to the
+ * end of the header), so large arrays can be read in pieces.
+ *
+ * @example The header of an encoded array
+ * ```ts
+ * import { encodeNpyHeader, parseNpyHeader } from "./npy.ts";
+ * const header = parseNpyHeader(encodeNpyHeader("<i4", [5, 2]));
+ * if (header.shape.join() !== "5,2" || header.dataOffset % 64 !== 0) throw new Error("bad header");
+ * ```
+ *
+ * @param bytes The file's first bytes.
+ * @returns The header.
+ * @throws SyntaxError on a bad or unsupported header.
+ */
+export function parseNpyHeader(bytes: Uint8Array): NpyHeader {
+  return parseHeader(bytes);
 }
 
 function parseHeader(bytes: Uint8Array): NpyHeader {

@@ -11,6 +11,12 @@ export interface SparseStats {
   name: string;
   /** Distinct non-missing ids. */
   distinct: number;
+  /**
+   * Largest id as written in the file (Criteo: the categorical value as an
+   * unsigned integer; npz: the largest `X_cat` index); null when the feature has
+   * no id. A table that takes the ids as given needs `maxId + 1` rows.
+   */
+  maxId: number | null;
   /** Rows without the feature. */
   missing: number;
   /** Mean ids per row (the pooling factor). */

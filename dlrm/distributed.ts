@@ -64,6 +64,11 @@ export interface InferenceOptions {
   onBatch?: (batch: BatchPredictions) => void;
   /** Keep all predictions in the result (default true; benchmarks turn it off). */
   collect?: boolean;
+  /**
+   * A chunked input: rows read at a time, rounded down to whole batches
+   * (default about 65,536).
+   */
+  chunkRows?: number;
 }
 
 /** What {@link runInference} returns on each rank. */
@@ -125,6 +130,27 @@ interface InFlight {
 }
 
 /**
+ * Rows read in chunks instead of held whole (as `openStreamedDataset` gives
+ * them): each chunk's rows are `firstRow..firstRow+rows` of the dataset.
+ */
+export interface ChunkedInput {
+  /** Rows of the whole dataset. */
+  rows: number;
+  /**
+   * Reads the rows in order, in chunks of `batchRows` (the last may be shorter).
+   *
+   * @param batchRows Rows per chunk.
+   * @returns The chunks.
+   */
+  chunks(batchRows: number): AsyncIterable<ModelInput & { firstRow: number }>;
+}
+
+/** Rows per chunk of a chunked input: whole batches, about `want` rows. */
+function chunkRows(batchSize: number, want = 65536): number {
+  return batchSize * Math.max(1, Math.floor(want / batchSize));
+}
+
+/**
  * Runs distributed inference on this rank. Every rank must call it with the
  * same dataset, batch size, shards and batch count, and a collective of the
  * same run. The model needs to hold only this rank's tables.
@@ -153,7 +179,8 @@ interface InFlight {
  *
  * @param collective This rank's alltoallv.
  * @param model The model (with at least this rank's tables).
- * @param dataset The whole dataset (the same on every rank).
+ * @param dataset The whole dataset (the same on every rank), in memory or read in chunks as
+ * the batches need them.
  * @param options Batch size, shards, hooks.
  * @returns This rank's predictions with their global row ids, and per-batch timings.
  * @throws UsageError when data, model and shards do not fit; RunError when a peer sends a block of the wrong size.
@@ -161,7 +188,7 @@ interface InFlight {
 export async function runInference(
   collective: Alltoallv,
   model: DlrmModel,
-  dataset: ModelInput,
+  dataset: ModelInput | ChunkedInput,
   options: InferenceOptions,
 ): Promise<InferenceResult> {
   const { rank, size } = collective;
@@ -172,7 +199,8 @@ export async function runInference(
     throw new UsageError(`The sharding is for ${shards.length} ranks but the run has ${size}`);
   }
   const where = placements(shards, config.tableSizes.length);
-  checkIndices(dataset, config);
+  const chunked = "chunks" in dataset ? dataset : undefined;
+  if (!chunked) checkIndices(dataset as ModelInput, config);
   const mine = shards[rank];
   const ranges = batchRanges(dataset.rows, options.batchSize);
   const total = options.batches ?? ranges.length;
@@ -233,42 +261,68 @@ export async function runInference(
     options.onBatch?.({ slice: entry.slice, probabilities, timing });
   };
 
-  for (let batch = 0; batch < total; batch++) {
-    const range = ranges[batch % ranges.length];
-    const slices = splitRows(range, size);
-    const lookupStartMs = performance.now();
-    // One buffer per destination: a collective may transfer or keep each block.
-    const blocks = slices.map((s) => {
-      const pooled = model.lookup(dataset, mine, s.start, s.count);
-      return new Uint8Array(pooled.buffer);
-    });
-    await options.beforePost?.(batch);
-    const postMs = performance.now();
-    const pending = collective.exchange(blocks);
-    let bottom: Float32Array;
-    try {
-      // The bottom MLP overlaps with the exchange in flight.
-      bottom = model.bottom(dataset, slices[rank].start, slices[rank].count);
-    } catch (e) {
-      pending.catch(() => {});
-      throw e;
+  // A chunked input is read as the batches reach it; every batch lies in one
+  // chunk (chunks hold whole batches). Passes after the first start it again.
+  let reader: AsyncIterator<ModelInput & { firstRow: number }> | undefined;
+  let current: (ModelInput & { firstRow: number }) | undefined;
+  const inputFor = async (range: RowRange): Promise<{ input: ModelInput; shift: number }> => {
+    if (!chunked) return { input: dataset as ModelInput, shift: 0 };
+    if (!current || range.start < current.firstRow) {
+      await reader?.return?.();
+      reader = chunked.chunks(chunkRows(options.batchSize, options.chunkRows))
+        [Symbol.asyncIterator]();
+      current = undefined;
     }
-    const entry: InFlight = {
-      batch,
-      globalRows: range.count,
-      slice: slices[rank],
-      bottom,
-      lookupStartMs,
-      postMs,
-      blockedMs: 0,
-    };
-    inFlight.push(entry);
-    const waitStart = performance.now();
-    const received = await pending;
-    entry.blockedMs = performance.now() - waitStart;
-    if (received) finish(received);
+    while (!current || range.start >= current.firstRow + current.rows) {
+      const next = await reader!.next();
+      if (next.done) throw new RunError(`The data ended before row ${range.start}`);
+      current = next.value;
+      checkIndices(current, config, current.firstRow);
+    }
+    return { input: current, shift: current.firstRow };
+  };
+
+  try {
+    for (let batch = 0; batch < total; batch++) {
+      const range = ranges[batch % ranges.length];
+      const slices = splitRows(range, size);
+      const { input, shift } = await inputFor(range);
+      const lookupStartMs = performance.now();
+      // One buffer per destination: a collective may transfer or keep each block.
+      const blocks = slices.map((s) => {
+        const pooled = model.lookup(input, mine, s.start - shift, s.count);
+        return new Uint8Array(pooled.buffer);
+      });
+      await options.beforePost?.(batch);
+      const postMs = performance.now();
+      const pending = collective.exchange(blocks);
+      let bottom: Float32Array;
+      try {
+        // The bottom MLP overlaps with the exchange in flight.
+        bottom = model.bottom(input, slices[rank].start - shift, slices[rank].count);
+      } catch (e) {
+        pending.catch(() => {});
+        throw e;
+      }
+      const entry: InFlight = {
+        batch,
+        globalRows: range.count,
+        slice: slices[rank],
+        bottom,
+        lookupStartMs,
+        postMs,
+        blockedMs: 0,
+      };
+      inFlight.push(entry);
+      const waitStart = performance.now();
+      const received = await pending;
+      entry.blockedMs = performance.now() - waitStart;
+      if (received) finish(received);
+    }
+    for (const received of await collective.drain()) finish(received);
+  } finally {
+    await reader?.return?.();
   }
-  for (const received of await collective.drain()) finish(received);
   if (inFlight.length > 0) {
     throw new RunError(`The collective's drain left ${inFlight.length} batches without embeddings`);
   }

@@ -34,6 +34,7 @@ function indexError(
   config: DlrmConfig,
   table: number,
   row: number,
+  firstRow = 0,
 ): UsageError {
   const { offsets, indices } = dataset.sparse[table];
   const rows = config.tableSizes[table];
@@ -45,7 +46,7 @@ function indexError(
     }
   }
   return new UsageError(
-    `Row ${row}: index ${bad} of sparse feature '${
+    `Row ${firstRow + row}: index ${bad} of sparse feature '${
       dataset.sparse[table].name
     }' is beyond table ${table} (${rows} rows)`,
   );
@@ -69,9 +70,10 @@ function indexError(
  *
  * @param dataset The data.
  * @param config The model's configuration.
+ * @param firstRow The number of the data's first row in the whole dataset (for a chunk).
  * @throws UsageError naming the first row (0-based) and table with an index out of range.
  */
-export function checkIndices(dataset: ModelInput, config: DlrmConfig): void {
+export function checkIndices(dataset: ModelInput, config: DlrmConfig, firstRow = 0): void {
   checkDatasetFits(config, dataset);
   dataset.sparse.forEach((feature, t) => {
     const rows = config.tableSizes[t];
@@ -85,7 +87,7 @@ export function checkIndices(dataset: ModelInput, config: DlrmConfig): void {
           if (offsets[mid] <= p) lo = mid;
           else hi = mid - 1;
         }
-        throw indexError(dataset, config, t, lo);
+        throw indexError(dataset, config, t, lo, firstRow);
       }
     }
   });

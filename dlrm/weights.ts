@@ -12,7 +12,7 @@
 import { UsageError } from "../util/errors.ts";
 import { randomStream } from "../util/random.ts";
 import type { NpyArray } from "../datasets/npy.ts";
-import { readNpz, writeNpz } from "../datasets/npz.ts";
+import { NpzReader, writeNpz } from "../datasets/npz.ts";
 import { type DlrmConfig, interactionWidth, validateConfig } from "./config.ts";
 import type { LinearLayer } from "./kernels.ts";
 
@@ -261,9 +261,23 @@ export async function loadWeights(
   path: string,
   options: WeightsOptions = {},
 ): Promise<DlrmWeights> {
-  let arrays: Map<string, NpyArray>;
+  const arrays = new Map<string, NpyArray>();
   try {
-    arrays = await readNpz(path);
+    // Only the tables this rank keeps are read; the others' shapes come from their headers.
+    const npz = await NpzReader.open(path);
+    try {
+      const keep = options.tables ? new Set(options.tables) : undefined;
+      for (const [name, info] of npz.members) {
+        const emb = EMB.exec(name);
+        if (emb && keep && !keep.has(Number(emb[1]))) {
+          arrays.set(name, { dtype: info.dtype, shape: info.shape, data: new Float32Array(0) });
+        } else {
+          arrays.set(name, await npz.read(name));
+        }
+      }
+    } finally {
+      npz.close();
+    }
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
       throw new UsageError(`Weights file ${path} does not exist`);

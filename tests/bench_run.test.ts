@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { freePort } from "./_reliability_run.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
@@ -160,4 +161,73 @@ Deno.test("bench dlrm on generated Ali-CCP data", async () => {
   assert.equal(r.code, 0, r.stderr);
   const rows = await r.rows();
   assert.equal(rows[0].dataset, "ali-ccp");
+});
+
+Deno.test("bench with the local launcher and --master: the launcher hosts the store at that address", async () => {
+  const port = freePort();
+  const r = await bench(
+    "--workload",
+    "alltoallv",
+    "--ranks",
+    "3",
+    "--master",
+    `127.0.0.1:${port}`,
+    "--validate",
+    "--sizes",
+    "64:64",
+    "--lag",
+    "0,1",
+    "--iters",
+    "20",
+    "--warmup",
+    "2",
+    "--format",
+    "csv",
+    "--timeout",
+    "30",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const rows = await r.rows();
+  assert.deepEqual(rows.map((x) => [x.ranks, x.lag, x.validated]), [["3", "0", "true"], [
+    "3",
+    "1",
+    "true",
+  ]]);
+  // The port is taken while it runs: a second launcher cannot host its store there.
+  const busy = Deno.listen({ hostname: "127.0.0.1", port });
+  try {
+    const refused = await bench(
+      "--workload",
+      "alltoallv",
+      "--ranks",
+      "2",
+      "--master",
+      `127.0.0.1:${port}`,
+    );
+    assert.equal(refused.code, 2, refused.stderr);
+    const lines = refused.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, refused.stderr);
+    assert.match(
+      lines[0],
+      new RegExp(`^error: .*rendezvous store at --master 127\\.0\\.0\\.1:${port}`),
+    );
+  } finally {
+    busy.close();
+  }
+});
+
+Deno.test("bench dlrm on Ali-CCP raw data exits 2 before reading it: the raw form has no dense features", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const skeleton = `${dir}/sample_skeleton_t.csv`;
+    await Deno.writeTextFile(skeleton, "1,1,0,u1,0,\n");
+    await Deno.writeTextFile(`${dir}/common_features_t.csv`, "u1,1,101\x027\x031.0\n");
+    const r = await bench("--dataset", "ali-ccp", "--data", skeleton, "--ranks", "2");
+    assert.equal(r.code, 2, r.stderr);
+    const lines = r.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /^error: .*Ali-CCP raw data, which has no dense features/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

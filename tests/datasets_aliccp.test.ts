@@ -65,6 +65,7 @@ Deno.test("aliccp raw: skeleton joined with common features; bags; first-appeara
     assert.deepEqual(s109, {
       name: "109_14",
       distinct: 2,
+      maxId: 51,
       missing: 0,
       meanPerRow: 5 / 3,
       maxPerRow: 2,
@@ -140,7 +141,7 @@ Deno.test("aliccp raw: missing or empty files are usage errors", async () => {
   });
 });
 
-Deno.test("aliccp csv: torch-rechub form: labels, D columns dense as given, sparse ids remapped", async () => {
+Deno.test("aliccp csv: torch-rechub form: labels, D columns dense as given, sparse ids as given", async () => {
   const text = [
     "click,purchase,101,205,D508,D509",
     "1,0,42,7,0.5,",
@@ -153,14 +154,18 @@ Deno.test("aliccp csv: torch-rechub form: labels, D columns dense as given, spar
     assert.deepEqual(data.denseNames, ["D508", "D509"]);
     assert.deepEqual([...data.dense], [0.5, 0, 1.5, 2, 2.5, 4]);
     assert.deepEqual(data.sparse.map((s) => s.name), ["101", "205"]);
-    assert.deepEqual([...data.sparse[0].indices], [0, 1, 0]);
+    assert.deepEqual([...data.sparse[0].indices], [42, 43, 42]); // ids used as given
     assert.deepEqual([...data.sparse[1].offsets], [0, 1, 2, 2]); // empty id: empty bag
-    assert.deepEqual(data.tableSizes, [2, 1]);
+    assert.deepEqual(data.tableSizes, [44, 8]); // largest id + 1
     assert.deepEqual([...data.labels], [1, 0, 1]);
     assert.deepEqual([...data.purchases], [0, 0, 1]);
     const capped = await loadDataset(`${dir}/a.csv`, { maxIndRange: 1 });
     assert.deepEqual([...capped.sparse[0].indices], [0, 0, 0]);
     assert.deepEqual(capped.tableSizes, [1, 1]);
+    // With a cap N the row is the id mod N and a table has at most N rows.
+    const mod10 = await loadDataset(`${dir}/a.csv`, { maxIndRange: 10 });
+    assert.deepEqual([...mod10.sparse[0].indices], [2, 3, 2]);
+    assert.deepEqual(mod10.tableSizes, [10, 8]);
     const report = await inspectFile(`${dir}/a.csv`);
     assert.deepEqual(report.dense, [
       { name: "D508", min: 0.5, max: 2.5, mean: 1.5, missing: 0 },
@@ -169,6 +174,7 @@ Deno.test("aliccp csv: torch-rechub form: labels, D columns dense as given, spar
     assert.deepEqual(report.sparse[1], {
       name: "205",
       distinct: 1,
+      maxId: 7,
       missing: 1,
       meanPerRow: 2 / 3,
       maxPerRow: 1,
@@ -212,5 +218,19 @@ Deno.test("aliccp csv: malformed rows are skipped and counted; no click column i
       () => readAliCcpCsv(`${dir}/nolabel.csv`),
       (e) => e instanceof UsageError && /click/.test(e.message),
     );
+  });
+});
+
+Deno.test("aliccp raw: a field met only on malformed lines never becomes a table", async () => {
+  const common = COMMON + `,1,${list(["777", 1])}\n`; // empty common_feature_index
+  const skeleton = `1,1,0,uA,2,${list(["778", 5])}\n2,0,0,uB,0,\n`; // feature_num mismatch
+  await inDir({ "skel.csv": skeleton, "common.csv": common }, async (dir) => {
+    const data = await readAliCcpRaw(`${dir}/skel.csv`, {
+      common: `${dir}/common.csv`,
+      onMalformed: () => {},
+    });
+    assert.equal(data.skipped, 2);
+    assert.equal(data.rows, 1);
+    assert.deepEqual(data.sparse.map((s) => s.name), [...ALI_CCP_FIELDS]);
   });
 });

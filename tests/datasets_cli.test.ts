@@ -46,6 +46,7 @@ Deno.test("cli data: generate, convert and inspect a Mini-Kaggle file", async ()
     assert.deepEqual(Object.keys(report.sparse[0]), [
       "name",
       "distinct",
+      "maxId",
       "missing",
       "meanPerRow",
       "maxPerRow",

@@ -84,6 +84,7 @@ Deno.test("criteo: empty and 00000000 are the same value 0; inspect counts only 
     assert.deepEqual(report.sparse[0], {
       name: "C1",
       distinct: 1,
+      maxId: 0,
       missing: 1,
       meanPerRow: 2 / 3,
       maxPerRow: 1,
@@ -92,10 +93,12 @@ Deno.test("criteo: empty and 00000000 are the same value 0; inspect counts only 
     // C3: 0 only comes from empty fields, so the only id is 5.
     assert.equal(report.sparse[2].distinct, 1);
     assert.equal(report.sparse[2].missing, 2);
+    assert.equal(report.sparse[2].maxId, 5);
     // C4: always empty.
     assert.deepEqual(report.sparse[3], {
       name: "C4",
       distinct: 0,
+      maxId: null,
       missing: 3,
       meanPerRow: 0,
       maxPerRow: 0,

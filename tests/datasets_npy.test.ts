@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { encodeNpy, type NpyArray, type NpyDtype, parseNpy } from "../datasets/npy.ts";
-import { encodeNpz, parseNpz, readNpz, writeNpz } from "../datasets/npz.ts";
+import { encodeNpz, NpzReader, parseNpz, readNpz, writeNpz } from "../datasets/npz.ts";
 import { needs } from "./_require.ts";
 
 const FIXTURES = new URL("./fixtures/npy/", import.meta.url);
@@ -199,6 +199,93 @@ print(json.dumps({k: [str(z[k].dtype), list(z[k].shape), z[k].ravel().tolist()] 
           c: ["bool", [2], [true, false]],
         });
       });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("npz: zip64 archives (forced on a small file) read back in chunks, and by NumPy", async (t) => {
+  const dir = await Deno.makeTempDir();
+  const rows = 1000;
+  const x = Int32Array.from({ length: rows * 3 }, (_, i) => (i * 7919) % 100003 - 50000);
+  const y = Float64Array.from({ length: rows }, (_, i) => i / 8);
+  try {
+    for (const compress of [false, true]) {
+      await t.step(compress ? "deflated" : "stored", async () => {
+        const path = `${dir}/z64-${compress}.npz`;
+        await writeNpz(path, {
+          x: { dtype: "<i4", shape: [rows, 3], data: x },
+          y: { dtype: "<f8", shape: [rows], data: y },
+        }, { compress, forceZip64: true });
+        const bytes = await Deno.readFile(path);
+        const view = new DataView(bytes.buffer);
+        // The zip64 end record and its locator are there.
+        const locator = bytes.length - 22 - 20;
+        assert.equal(view.getUint32(locator, true), 0x07064b50);
+        const record = view.getUint32(locator + 8, true);
+        assert.equal(view.getUint32(record, true), 0x06064b50);
+        const back = await readNpz(path);
+        assert.deepEqual([...back.get("x")!.data], [...x]);
+        assert.deepEqual([...back.get("y")!.data], [...y]);
+        const npz = await NpzReader.open(path);
+        try {
+          assert.equal(npz.members.get("x")!.compressed, compress);
+          const seen: number[] = [];
+          const starts: number[] = [];
+          for await (const piece of npz.rows("x", 300)) {
+            starts.push(piece.start);
+            seen.push(...piece.data as Int32Array);
+          }
+          assert.deepEqual(starts, [0, 300, 600, 900]);
+          assert.deepEqual(seen, [...x]);
+        } finally {
+          npz.close();
+        }
+        const python = await new Deno.Command("/usr/bin/python3", {
+          args: [
+            "-c",
+            "import numpy as np, sys; z = np.load(sys.argv[1]); print(int(z['x'].sum()), float(z['y'].sum()))",
+            path,
+          ],
+          stderr: "piped",
+        }).output().catch(() => undefined);
+        if (!needs("python3-numpy", python?.success ?? false)) return;
+        const [sx, sy] = new TextDecoder().decode(python!.stdout).trim().split(" ").map(Number);
+        assert.equal(sx, x.reduce((a, b) => a + b, 0));
+        assert.equal(sy, y.reduce((a, b) => a + b, 0));
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("npz: NumPy-written files (zip64-marked members, Fortran order) read from disk in chunks", async () => {
+  const stored = await readNpz(new URL("stored.npz", FIXTURES).pathname);
+  assert.deepEqual([...stored.get("i4")!.data], [1, -2, 3, 2147483647, -2147483648, 0]);
+  const deflated = await readNpz(new URL("deflated.npz", FIXTURES).pathname);
+  assert.deepEqual([...deflated.get("u1")!.data], [0, 1, 127, 255]);
+  assert.deepEqual(deflated.get("empty")!.shape, [0, 3]);
+  const dir = await Deno.makeTempDir();
+  try {
+    const script = `import numpy as np, sys
+a = np.asfortranarray(np.arange(40, dtype=np.int32).reshape(10, 4) * 3)
+np.savez(sys.argv[1] + "/s.npz", a=a)
+np.savez_compressed(sys.argv[1] + "/d.npz", a=a)`;
+    const python = await new Deno.Command("/usr/bin/python3", { args: ["-c", script, dir] })
+      .output().catch(() => undefined);
+    if (!needs("python3-numpy", python?.success ?? false)) return;
+    for (const name of ["s", "d"]) {
+      const npz = await NpzReader.open(`${dir}/${name}.npz`);
+      try {
+        assert.equal(npz.members.get("a")!.fortranOrder, true);
+        const seen: number[] = [];
+        for await (const piece of npz.rows("a", 3)) seen.push(...piece.data as Int32Array);
+        assert.deepEqual(seen, Array.from({ length: 40 }, (_, i) => i * 3));
+      } finally {
+        npz.close();
+      }
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

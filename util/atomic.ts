@@ -6,7 +6,8 @@
  */
 
 /**
- * Writes text or bytes to `path` atomically.
+ * Writes text, bytes or a stream of bytes (written as it comes, for content
+ * larger than one string) to `path` atomically.
  *
  * @example Write a file
  * ```ts
@@ -18,7 +19,10 @@
  * @param path The final path.
  * @param data The content.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array | ReadableStream<Uint8Array>,
+): Promise<void> {
   const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   try {
     if (typeof data === "string") await Deno.writeTextFile(tmp, data);

@@ -9,7 +9,7 @@
 
 import { startRendezvousStore } from "../../transports/rendezvous.ts";
 import { writeFileAtomic } from "../../util/atomic.ts";
-import { RunError } from "../../util/errors.ts";
+import { RunError, UsageError } from "../../util/errors.ts";
 
 /** Options of `launchLocal`. */
 export interface LaunchOptions {
@@ -27,6 +27,11 @@ export interface LaunchOptions {
   onStderr?: (rank: number, line: string) => void;
   /** Deno permission flags for the ranks (default `-A`). */
   permissions?: string[];
+  /**
+   * Where to host the rendezvous store (`--master`): the ranks dial this address.
+   * Default: loopback, on any free port.
+   */
+  master?: { hostname: string; port: number };
 }
 
 /** A rank's end. */
@@ -84,6 +89,23 @@ async function pump(
   if (carry) onLine(carry);
 }
 
+/** The launcher's rendezvous store, at the `--master` address when one is given. */
+async function hostStore(
+  token: string,
+  master: LaunchOptions["master"],
+): Promise<Awaited<ReturnType<typeof startRendezvousStore>>> {
+  if (!master) return await startRendezvousStore({ token, hostname: "127.0.0.1" });
+  try {
+    return await startRendezvousStore({ token, hostname: master.hostname, port: master.port });
+  } catch (e) {
+    throw new UsageError(
+      `The local launcher hosts the rendezvous store at --master ${master.hostname}:${master.port}, ` +
+        `but cannot listen there (${(e as Error).message.split("\n")[0]}): ` +
+        "give a free port of this machine, or start the ranks with '--launcher none'",
+    );
+  }
+}
+
 /**
  * Spawns the ranks and waits for them.
  *
@@ -93,13 +115,14 @@ async function pump(
  * await launchLocal({ ranks: 2, args: ["bench", "--workload", "alltoallv", "--ranks", "2"] });
  * ```
  *
- * @param options Ranks, arguments, token.
+ * @param options Ranks, arguments, token, the rendezvous address.
  * @returns The exits, when every rank succeeded.
  * @throws RunError naming the rank that failed first (and how) when any fails.
+ * @throws UsageError when the store cannot listen at `master`.
  */
 export async function launchLocal(options: LaunchOptions): Promise<RankExit[]> {
   const token = options.token ?? Deno.env.get("BLSBENCH_TOKEN") ?? newToken();
-  const store = await startRendezvousStore({ token, hostname: "127.0.0.1" });
+  const store = await hostStore(token, options.master);
   const children: Deno.ChildProcess[] = [];
   const lastLines: string[][] = [];
   const exits: (RankExit | undefined)[] = new Array(options.ranks).fill(undefined);

@@ -7,7 +7,7 @@
  */
 
 import { type Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { DATA_FORMATS, type DataFormat } from "../../datasets/load.ts";
+import { DATA_FORMATS, type DataFormat, detectFormat } from "../../datasets/load.ts";
 import { ARCHITECTURE_NAMES, type ArchitectureName } from "../../dlrm/config.ts";
 import { runInference } from "../../dlrm/distributed.ts";
 import { SHARDING_KINDS, type ShardingKind } from "../../dlrm/sharding.ts";
@@ -17,6 +17,8 @@ import type { Comm } from "../../collectives/communicator.ts";
 import type { BenchConfig, Configuration } from "../config.ts";
 import { applyDelay, drawDelayUs, parseDelaySpec } from "../models/delay.ts";
 import { dataPath, type DlrmSettings, type PreparedDlrm, prepareDlrm } from "./dlrm_setup.ts";
+import { firstRows } from "../../datasets/stream.ts";
+import type { ModelInput } from "../../dlrm/model.ts";
 import { emptyRecord, type RankRecord } from "../records.ts";
 
 /** The DLRM flags of `bench` and `predict`, as commander parsed them. */
@@ -125,6 +127,16 @@ export function dlrmSettingsFromFlags(
   if (dataset !== "synthetic" && (flags.skew !== undefined || flags.pooling !== undefined)) {
     throw new UsageError("Options '--pooling' and '--skew' apply to '--dataset synthetic'");
   }
+  if (
+    flags.data !== undefined &&
+    (flags.dataFormat ?? detectFormat(flags.data, flags.common)) === "aliccp-raw"
+  ) {
+    // Refused before any file is read: the raw form carries no dense feature.
+    throw new UsageError(
+      `${flags.data} is Ali-CCP raw data, which has no dense features for DLRM's bottom MLP: ` +
+        "use the Ali-CCP CSV form (data generate --kind ali-ccp-csv), or read it with 'data inspect'",
+    );
+  }
   const parent = out.replace(/\/+$/, "").split("/").slice(0, -1).join("/") || ".";
   return {
     dataset,
@@ -145,6 +157,7 @@ export function dlrmSettingsFromFlags(
 }
 
 const prepared = new Map<string, Promise<PreparedDlrm>>();
+const inMemory = new Map<string, Promise<ModelInput>>();
 
 /**
  * Runs one configuration of the DLRM workload on this rank: warm-up batches,
@@ -170,7 +183,18 @@ export async function runDlrmConfiguration(
     ready = prepareDlrm(s, config.seed, comm.rank, comm.size);
     prepared.set(key, ready);
   }
-  const { dataset, model, shards } = await ready;
+  const { model, shards } = await ready;
+  // A file is streamed; the rows this configuration uses are read before timing starts.
+  const rowsUsed = Math.max(conf.warmup, conf.iters) * s.batchSize;
+  const dataKey = `${key}/${rowsUsed}`;
+  let data = inMemory.get(dataKey);
+  if (!data) {
+    const whole = (await ready).dataset;
+    data = "chunks" in whole ? firstRows(whole, rowsUsed) : Promise.resolve(whole);
+    inMemory.clear(); // one configuration's rows at a time
+    inMemory.set(dataKey, data);
+  }
+  const dataset = await data;
   const d = model.config.embeddingDim;
   const tables = model.config.tableSizes.length;
   const mine = shards[comm.rank].length;

@@ -8,8 +8,10 @@
  */
 
 import { ensureGeneratedData, type GeneratedKind } from "../../datasets/generate.ts";
-import { type DataFormat, loadDataset } from "../../datasets/load.ts";
+import type { DataFormat } from "../../datasets/load.ts";
+import { openStreamedDataset, type StreamedDataset } from "../../datasets/stream.ts";
 import type { Dataset } from "../../datasets/types.ts";
+import { NpzReader } from "../../datasets/npz.ts";
 import { architecture, type ArchitectureName, type DlrmConfig } from "../../dlrm/config.ts";
 import { loadKernels } from "../../dlrm/kernels.ts";
 import { DlrmModel } from "../../dlrm/model.ts";
@@ -52,8 +54,11 @@ export interface DlrmSettings {
 
 /** A rank ready to run inference. */
 export interface PreparedDlrm {
-  /** The data (the same on every rank). */
-  dataset: Dataset;
+  /**
+   * The data (the same on every rank): a file is read in chunks as the batches
+   * need them; synthetic data is made in memory.
+   */
+  dataset: Dataset | StreamedDataset;
   /** The model holding this rank's tables. */
   model: DlrmModel;
   /** The tables of every rank. */
@@ -81,6 +86,31 @@ export async function dataPath(s: DlrmSettings, seed: number): Promise<string | 
 }
 
 /**
+ * The rows of each embedding table of a weights file, from the npz headers only.
+ *
+ * @param path The weights `.npz`.
+ * @returns Rows of `emb_l.0.weight`, `emb_l.1.weight`, ...
+ * @throws UsageError when the file cannot be read.
+ */
+async function weightsTableRows(path: string): Promise<number[]> {
+  let npz: NpzReader;
+  try {
+    npz = await NpzReader.open(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new UsageError(`Weights file ${path} does not exist`);
+    }
+    throw new UsageError(`Weights file ${path} is not a readable .npz: ${(e as Error).message}`);
+  }
+  npz.close();
+  const rows: number[] = [];
+  for (let j = 0; npz.members.has(`emb_l.${j}.weight`); j++) {
+    rows.push(npz.members.get(`emb_l.${j}.weight`)!.shape[0]);
+  }
+  return rows;
+}
+
+/**
  * Loads the data and builds the model and sharding on this rank.
  *
  * @param s The settings.
@@ -97,19 +127,33 @@ export async function prepareDlrm(
   ranks: number,
 ): Promise<PreparedDlrm> {
   const path = await dataPath(s, seed);
-  let dataset: Dataset;
+  let dataset: Dataset | StreamedDataset;
   let config: DlrmConfig;
+  let costs: number[];
   if (path) {
-    dataset = await loadDataset(path, {
+    const streamed = await openStreamedDataset(path, {
       format: s.dataFormat,
       common: s.common,
       maxIndRange: s.maxIndRange,
       strict: s.strict,
+      // Ids used as given must fit the weights' tables (checked line by line).
+      tableRows: s.weights ? await weightsTableRows(s.weights) : undefined,
     });
+    dataset = streamed;
+    const shape = {
+      denseNames: streamed.denseNames,
+      tableSizes: streamed.tableSizes,
+      sparse: streamed.sparseNames.map((name) => ({
+        name,
+        offsets: new Int32Array(1),
+        indices: new Int32Array(0),
+      })),
+    };
     config = architecture(s.model ?? (s.dataset === "ali-ccp" ? "aliccp" : "kaggle"), {
       maxIndRange: s.maxIndRange,
-      dataset,
+      dataset: shape,
     });
+    costs = streamed.meanPerRow.map((m) => m + 1);
   } else {
     config = architecture(s.model ?? "kaggle", { maxIndRange: s.maxIndRange ?? 100_000 });
     dataset = synthesizeDataset({
@@ -121,15 +165,16 @@ export async function prepareDlrm(
       ranks,
       blockRows: s.batchSize,
     });
+    costs = tableCosts(dataset);
   }
-  const shards = shardTables(s.sharding, config.tableSizes.length, ranks, tableCosts(dataset));
+  const shards = shardTables(s.sharding, config.tableSizes.length, ranks, costs);
   const tables = shards[rank];
   const weights = s.weights
     ? await loadWeights(s.weights, { tables })
     : initWeights(config, seed, { tables });
   if (s.weights) {
     // The file's architecture must fit the data.
-    const want = dataset.sparse.length;
+    const want = config.tableSizes.length;
     if (weights.config.tableSizes.length !== want) {
       throw new UsageError(
         `Weights file ${s.weights} has ${weights.config.tableSizes.length} tables but the data has ${want} sparse features`,
