@@ -2,7 +2,8 @@
  * Where one exchange's time goes: the thread hand-off (shared memory against
  * postMessage), the socket round trip between two processes, the framing of a
  * block (header, arena, copy), and the whole synchronous exchange between two
- * ranks with inline and with thread progress. Repeats are interleaved; the
+ * ranks with inline and with thread progress, beside OpenMPI's MPI_Alltoallv from
+ * C over its TCP transport (bench/peers/build.sh). Repeats are interleaved; the
  * table gives the median of the repeats' medians and their range.
  *
  * Usage: deno run -A bench/peers/exchange_costs.ts [--iters N] [--repeats R]
@@ -18,6 +19,7 @@ import { decodeHeader, FrameKind, HEADER_BYTES, writeHeader } from "../../transp
 import { openTransport } from "../../transports/open.ts";
 import { startRendezvousStore } from "../../transports/rendezvous.ts";
 import type { Alltoallv } from "../../collectives/alltoallv.ts";
+import { mpiLaunchCommand } from "../../transports/mpi/launch.ts";
 
 const SIZES = [1024, 64 * 1024];
 const args = Deno.args;
@@ -213,6 +215,29 @@ async function wholeExchange(mode: string, size: number, n: number): Promise<num
   }
 }
 
+let cBinary: string | undefined;
+
+/** OpenMPI's MPI_Alltoallv from C over its TCP transport, block sizes known (no counts exchange). */
+async function openMpiC(size: number, n: number): Promise<number> {
+  if (!cBinary) {
+    const built = await new Deno.Command("sh", {
+      args: [new URL("./build.sh", import.meta.url).pathname, "openmpi"],
+      stdout: "piped",
+    }).output();
+    if (built.code !== 0) throw new Error("bench/peers/build.sh openmpi failed");
+    cBinary = new TextDecoder().decode(built.stdout).trim();
+  }
+  const argv = [cBinary, "alltoallv-known", String(n), "100", "0", String(size)];
+  const c = mpiLaunchCommand("openmpi", 2, argv, { OMPI_MCA_btl: "self,tcp" });
+  const out = await new Deno.Command(c.cmd, { args: c.args, stdout: "piped" })
+    .output();
+  const line = new TextDecoder().decode(out.stdout).trim().split("\n").find((l) =>
+    l.startsWith("alltoallv-known ")
+  );
+  if (out.code !== 0 || !line) throw new Error("the OpenMPI C peer failed");
+  return Number(line.split(/\s+/)[2]);
+}
+
 if (args[0] === "--child") {
   const [, kind, ...rest] = args;
   if (kind === "socket") {
@@ -246,6 +271,7 @@ const rows: [string, () => Promise<number>][] = [
       [`TCP round trip between two processes, ${kib}`, () => socketRoundTrip(size, n)],
       [`sync exchange, 2 ranks, inline progress, ${kib}`, () => wholeExchange("inline", size, n)],
       [`sync exchange, 2 ranks, thread progress, ${kib}`, () => wholeExchange("thread", size, n)],
+      [`OpenMPI MPI_Alltoallv from C, TCP transport, 2 ranks, ${kib}`, () => openMpiC(size, n)],
     ];
   }),
 ];
