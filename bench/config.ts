@@ -47,6 +47,8 @@ export interface BenchConfig {
   progress: "thread" | "inline";
   /** With thread progress, microseconds a waiting thread spins before it sleeps. */
   spinUs?: number;
+  /** `core`: the local launcher's rank r runs on CPU r mod the CPU count; `none`: the OS places it. */
+  cpuBind?: "core" | "none";
   /** Per-exchange and rendezvous timeout in seconds. */
   timeoutS: number;
   /** Results directory. */

@@ -105,6 +105,12 @@ export function benchCommand(): Command {
         "thread: a Worker owns the connections; inline: the main thread",
       ).choices(["thread", "inline"] as const).default("thread" as const),
     )
+    .addOption(
+      new Option(
+        "--cpu-bind <mode>",
+        "core: with the local launcher, rank r runs on CPU r mod the CPU count; none: the OS places ranks",
+      ).choices(["core", "none"] as const).default("core" as const),
+    )
     .option(
       "--spin-us <us>",
       "with thread progress, microseconds a waiting thread spins before it sleeps",
@@ -157,6 +163,7 @@ export interface BenchFlags {
   validate: boolean;
   progress: "thread" | "inline";
   spinUs: number;
+  cpuBind: "core" | "none";
   timeout: number;
   out: string;
   format: string[];
@@ -224,6 +231,7 @@ export function configFromFlags(flags: BenchFlags): Promise<BenchConfig> {
     validate: flags.validate,
     progress: flags.progress,
     spinUs: flags.spinUs,
+    cpuBind: flags.cpuBind,
     timeoutS: flags.timeout,
     out: flags.out,
     formats: flags.format,

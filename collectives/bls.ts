@@ -19,8 +19,7 @@
  * @module
  */
 
-import { withTimeout } from "../transports/deadline.ts";
-import { TimeoutError } from "../transports/errors.ts";
+import { Watchdog } from "../transports/deadline.ts";
 import type { Transport } from "../transports/transport.ts";
 import {
   type Alltoallv,
@@ -73,6 +72,7 @@ export class BlsAlltoallv implements Alltoallv {
   #transport: Transport;
   #tagBase: number;
   #timeoutMs: number;
+  #watchdog: Watchdog;
   #next = 0;
   #returned = 0;
   #awaiting = -1;
@@ -103,6 +103,7 @@ export class BlsAlltoallv implements Alltoallv {
     this.lag = options.lag;
     this.#tagBase = options.tagBase ?? 0;
     this.#timeoutMs = options.timeoutMs ?? Infinity;
+    this.#watchdog = new Watchdog(this.#timeoutMs);
     this.#arena = options.arena;
     this.#headroom = options.headroom ?? false;
     this.#onSent = options.onSent;
@@ -197,20 +198,13 @@ export class BlsAlltoallv implements Alltoallv {
     this.#awaiting = iter;
     if (slot.missing.size === 0) this.#release(slot);
     try {
-      await withTimeout(
+      await this.#watchdog.guard(
         Promise.all(slot.arrived),
-        this.#timeoutMs,
-        `Rank ${this.rank} timed out in iteration ${iter}`,
-      );
-    } catch (e) {
-      if (e instanceof TimeoutError) {
-        throw new TimeoutError(
+        () =>
           `Rank ${this.rank} timed out after ${this.#timeoutMs} ms in iteration ${iter} waiting for rank(s) ${
             [...slot.missing].join(", ")
           }`,
-        );
-      }
-      throw e;
+      );
     } finally {
       this.#awaiting = -1;
     }
@@ -239,6 +233,7 @@ export class BlsAlltoallv implements Alltoallv {
     const out: IterationBlocks[] = [];
     while (this.#returned < this.#next) out.push(await this.#collect(this.#returned));
     await Promise.all(this.#sends);
+    this.#watchdog.dispose();
     if (this.#sendError) throw this.#sendError;
     return out;
   }

@@ -6,8 +6,7 @@
  * @module
  */
 
-import { withTimeout } from "../transports/deadline.ts";
-import { TimeoutError } from "../transports/errors.ts";
+import { Watchdog } from "../transports/deadline.ts";
 import type { Transport } from "../transports/transport.ts";
 import {
   type Alltoallv,
@@ -88,6 +87,7 @@ export class SyncAlltoallv implements Alltoallv {
   #next = 0;
   #timeoutMs: number;
   #options: CollectiveOptions;
+  #watchdog: Watchdog;
 
   /**
    * Creates the collective.
@@ -108,6 +108,7 @@ export class SyncAlltoallv implements Alltoallv {
     this.#tagBase = opts.tagBase ?? 0;
     this.#timeoutMs = opts.timeoutMs ?? Infinity;
     this.#options = opts;
+    this.#watchdog = new Watchdog(this.#timeoutMs);
     if (opts.arena && opts.arena.slots < 2) {
       throw new RangeError(`An arena for lag 0 needs 2 slots, got ${opts.arena.slots}`);
     }
@@ -116,33 +117,24 @@ export class SyncAlltoallv implements Alltoallv {
   async exchange(blocks: Uint8Array[]): Promise<IterationBlocks> {
     const iter = this.#next++;
     const missing = new Set<number>();
-    let out: Uint8Array[];
-    try {
-      out = await withTimeout(
-        alltoallvOnce(this.#transport, this.#tagBase + iter, blocks, missing, {
-          arena: this.#options.arena,
-          iter,
-          headroom: this.#options.headroom,
-        }),
-        this.#timeoutMs,
-        `Rank ${this.rank} timed out in iteration ${iter}`,
-      );
-    } catch (e) {
-      if (e instanceof TimeoutError) {
-        throw new TimeoutError(
-          `Rank ${this.rank} timed out after ${this.#timeoutMs} ms in iteration ${iter} waiting for rank(s) ${
-            [...missing].join(", ")
-          }`,
-        );
-      }
-      throw e;
-    }
+    const out = await this.#watchdog.guard(
+      alltoallvOnce(this.#transport, this.#tagBase + iter, blocks, missing, {
+        arena: this.#options.arena,
+        iter,
+        headroom: this.#options.headroom,
+      }),
+      () =>
+        `Rank ${this.rank} timed out after ${this.#timeoutMs} ms in iteration ${iter} waiting for rank(s) ${
+          [...missing].join(", ")
+        }`,
+    );
     // The exchange awaited its sends: they have left.
     this.#options.onSent?.(iter);
     return { iter, blocks: out, readyAtMs: performance.timeOrigin + performance.now() };
   }
 
   drain(): Promise<IterationBlocks[]> {
+    this.#watchdog.dispose();
     return Promise.resolve([]);
   }
 }

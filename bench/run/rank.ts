@@ -12,6 +12,7 @@
  * @module
  */
 
+import { bindToCpu } from "../../util/affinity.ts";
 import { sleep } from "../../transports/deadline.ts";
 import { startRendezvousStore } from "../../transports/rendezvous.ts";
 import type { Address } from "../../transports/rendezvous.ts";
@@ -195,6 +196,12 @@ export async function runRank(
 ): Promise<RankOutcome> {
   const fault = parseFault(Deno.env.get("BLSBENCH_FAULT"));
   const myFault = fault?.rank === setup.rank ? fault : undefined;
+  // Ranks the local launcher started are bound to a CPU each, as mpirun binds
+  // to cores: a rank and its progress thread then share one CPU's caches and
+  // hand over without crossing cores. Other launchers place ranks themselves.
+  if ((config.cpuBind ?? "core") === "core" && Deno.env.get("BLSBENCH_LAUNCHER_PID")) {
+    bindToCpu(setup.rank % navigator.hardwareConcurrency);
+  }
   const store = setup.hostStore
     ? await startRendezvousStore({
       token: setup.token,
