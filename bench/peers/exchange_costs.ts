@@ -20,6 +20,7 @@ import { openTransport } from "../../transports/open.ts";
 import { startRendezvousStore } from "../../transports/rendezvous.ts";
 import type { Alltoallv } from "../../collectives/alltoallv.ts";
 import { mpiLaunchCommand } from "../../transports/mpi/launch.ts";
+import { bindToCpu } from "../../util/affinity.ts";
 
 const SIZES = [1024, 64 * 1024];
 const args = Deno.args;
