@@ -120,7 +120,7 @@ function inspectCommand() {
     .argument("<file>", "data file (.txt/.tsv Criteo, .npz DLRM processed, .csv Ali-CCP)")
     .option("--common <file>", "Ali-CCP raw: the common-features file")
     .option("--format <format>", `file format: ${DATA_FORMATS.join("|")}`, choice(DATA_FORMATS))
-    .option("--json", "print JSON (DESIGN section 5) instead of tables")
+    .option("--json", "print JSON (schema in docs/datasets.md) instead of tables")
     .option("--strict", "fail on the first malformed line instead of skipping it")
     .action(async (file, options) => {
       const report = await inspectFile(file, {

@@ -1,6 +1,6 @@
 /**
  * Per-feature statistics of a data file, as `data inspect --json` prints them
- * (DESIGN section 5).
+ * (the `data inspect --json` schema in docs/datasets.md).
  *
  * @module
  */

@@ -2,7 +2,7 @@
  * DLRM weights: PyTorch `state_dict` names in an `.npz` file, the architecture
  * read from the array shapes, the reference random initialisation, and saving.
  *
- * Names (DESIGN section 5): `emb_l.{j}.weight` [rows, d]; `bot_l.{2i}.weight`
+ * Names (PyTorch DLRM `state_dict`): `emb_l.{j}.weight` [rows, d]; `bot_l.{2i}.weight`
  * [out, in] and `bot_l.{2i}.bias` [out]; `top_l.{2i}.weight`, `top_l.{2i}.bias`
  * (the odd module indices are the ReLUs, which have no parameters).
  *

@@ -1,5 +1,5 @@
 /**
- * Synthetic result directories in the documented schema (DESIGN section 4), for
+ * Synthetic result directories in the documented schema (README, Result files), for
  * the report tests: a figure-suite directory with rows for every figure (two
  * repeats, so bands show) and a plain `bench` directory.
  *
@@ -22,7 +22,7 @@ function csvCell(value: string | number | boolean | null | undefined): string {
  * Writes `summary.csv` text for rows.
  *
  * @param rows The rows.
- * @param extraColumns Columns after the DESIGN ones.
+ * @param extraColumns Columns after the required ones.
  * @returns The CSV text.
  */
 export function summaryCsv(rows: Cells[], extraColumns = EXTRA_COLUMNS): string {

@@ -1,5 +1,5 @@
 /**
- * The figure suite (issue 7): runs every figure's `bench` and `simulate`
+ * The figure suite: runs every figure's `bench` and `simulate`
  * subprocesses into sub-directories of one output directory, shows progress,
  * and writes one `report.html` from all of them with the paper's claims
  * checked. A run that fails is recorded (its figure is then partly or not

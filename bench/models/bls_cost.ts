@@ -1,12 +1,12 @@
 /**
- * The cost model of BLS alltoallv (DESIGN section 1), replayed at any scale.
+ * The cost model of BLS alltoallv (see the README, How BLS is implemented), replayed at any scale.
  *
  * With d_p(t) the delay of rank p before it posts iteration t, c the cost of one
  * exchange and lag bound k:
  *
  * - post time P_p(t) = F_p(t-1) + d_p(t) + o, with F_p(-1) = 0 (all ranks start
  *   together) and o an optional per-call overhead that a rank pays on its own
- *   timeline (CPU time to post and take delivery, wake-ups; 0 in DESIGN's model);
+ *   timeline (CPU time to post and take delivery, wake-ups; 0 in the plain cost model);
  * - the data of iteration t has reached every rank at A(t) = max_q P_q(t) + c;
  * - call t returns at F_p(t) = max(P_p(t), A(t-k)); for t < k there is nothing
  *   to wait for yet and F_p(t) = P_p(t);

@@ -1,7 +1,7 @@
 /**
  * Delay models: how long each rank computes before it posts an iteration.
  *
- * A delay spec is parsed from the grammar of DESIGN section 3 (`none`, `const:2ms`,
+ * A delay spec is parsed from this grammar (`none`, `const:2ms`,
  * `uniform:0ms:4ms`, `exp:2ms`, `lognormal:1ms:0.5`, `spike:50ms:0.05`,
  * `straggler:2ms@1`; units `us`, `ms`, `s`). Delays are drawn per rank and
  * iteration from the run's seed, so every process (and the simulator) draws the

@@ -2,7 +2,7 @@
  * Imbalance models: the size of the block each rank sends to each peer in each
  * iteration, for the heterogeneous message exchanges of the paper.
  *
- * Grammar (DESIGN section 3): `none`, `hot:R:F`, `random:CV`, `zipf:S`. Sizes
+ * Grammar: `none`, `hot:R:F`, `random:CV`, `zipf:S`. Sizes
  * depend only on (spec, base, seed, iteration, source, destination, ranks), so
  * every rank computes the same size for a pair without communicating: a
  * receiver knows how much to expect.

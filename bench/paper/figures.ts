@@ -1,5 +1,5 @@
 /**
- * The seven figures of the paper reproduction (issue 7) as data: which summary
+ * The seven figures of the paper reproduction as data: which summary
  * rows each takes, what its charts plot (axes with units and scales, series by
  * lag, the cost model's ideal lines) and what the paper claims there.
  *

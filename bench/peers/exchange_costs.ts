@@ -92,6 +92,8 @@ async function rankChild(
   size: number,
   n: number,
 ) {
+  // As bench's local launcher (and mpirun) do: one CPU per rank.
+  bindToCpu(rank % navigator.hardwareConcurrency);
   const options = { rank, size: 2, token, master: { hostname: "127.0.0.1", port } };
   let coll: Alltoallv;
   let close: () => Promise<void>;

@@ -1,5 +1,5 @@
 /**
- * Reads result directories (DESIGN section 4): `run.json` and `summary.csv`,
+ * Reads result directories: `run.json` and `summary.csv`,
  * into typed rows for reports and claim checks. A missing or malformed file is
  * a `UsageError` naming the file.
  *
@@ -9,7 +9,7 @@
 import { UsageError } from "../../util/errors.ts";
 import { parseCsv } from "./_csv.ts";
 
-/** The columns every `summary.csv` has (DESIGN section 4), in order. */
+/** The columns every `summary.csv` has (the README, Result files), in order. */
 export const SUMMARY_COLUMNS = [
   "workload",
   "transport",

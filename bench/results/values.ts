@@ -46,7 +46,7 @@ export function durationMs(text: string): number | null {
  * equal(delayMeanMs("none"), 0);
  * ```
  *
- * @param spec The delay spec (DESIGN section 3).
+ * @param spec The delay spec (`none`, `exp:2ms`, ...).
  * @returns Milliseconds, or `null` when the spec is not understood.
  */
 export function delayMeanMs(spec: string): number | null {

@@ -14,7 +14,7 @@ import type { RankRecord } from "../records.ts";
 import { idealItersPerSecond } from "../models/bls_cost.ts";
 import { mean, quantile } from "./stats.ts";
 
-/** The columns `bench` writes to `summary.csv`, in order: DESIGN section 4's, then extras. */
+/** The columns `bench` writes to `summary.csv`, in order: the required ones, then extras. */
 export const SUMMARY_COLUMNS = [
   ...REQUIRED_SUMMARY_COLUMNS,
   "repeat",

@@ -1,6 +1,6 @@
 /**
- * Calibration of the simulator on a measured results directory (DESIGN
- * section 4): reads its configuration and `summary.csv`, and fits the exchange
+ * Calibration of the simulator on a measured results directory: reads its
+ * configuration and `summary.csv`, and fits the exchange
  * cost c(bytes) = latency + bytes / bandwidth from its lag-0 rows.
  *
  * @module

@@ -161,10 +161,10 @@ export function planSweep(
   return scenarios;
 }
 
-/** One `summary.csv` row of a simulation, keyed by column name (DESIGN section 4, plus extras). */
+/** One `summary.csv` row of a simulation, keyed by column name (the required columns, plus extras). */
 export type SimulatedRow = Record<string, string | number>;
 
-/** The columns the simulate command writes, in order: DESIGN section 4's, then its own. */
+/** The columns the simulate command writes, in order: the required ones, then its own. */
 export const SIMULATED_COLUMNS = [
   ...SUMMARY_COLUMNS,
   "comm_us",
