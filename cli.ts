@@ -1,6 +1,6 @@
 /**
  * The blsbench command line: `bench`, `figures`, `report`, `predict`, `data`,
- * `simulate`.
+ * `simulate`, `advise`.
  *
  * @example Run a benchmark
  * ```sh
@@ -18,6 +18,7 @@ import { reportCommand } from "./cli/report.ts";
 import { predictCommand } from "./cli/predict.ts";
 import { dataCommand } from "./cli/data.ts";
 import { simulateCommand } from "./cli/simulate.ts";
+import { adviseCommand } from "./cli/advise.ts";
 
 /**
  * Builds the command tree. Tests call this with `exitOverride()`.
@@ -36,6 +37,7 @@ export function buildCli(): Command {
   program.addCommand(predictCommand());
   program.addCommand(dataCommand());
   program.addCommand(simulateCommand());
+  program.addCommand(adviseCommand());
   return program as unknown as Command;
 }
 

@@ -21,3 +21,11 @@ export {
 export { FIGURE_IDS, type FigureId } from "./paper/figures.ts";
 export * from "./paper/claims.ts";
 export * from "./report/report.ts";
+export * from "./advise/mod.ts";
+export {
+  calibrate,
+  type Calibration,
+  type MeasuredRow,
+  type MeasuredRun,
+  readMeasuredRun,
+} from "./simulate/mod.ts";

@@ -65,6 +65,15 @@ export interface SimulationResult {
   latencyP99Us: number;
   /** Median over ranks and iterations of the time blocked in a call, F_p(t) - P_p(t). */
   blockedP50Us: number;
+  /**
+   * Median over ranks and iterations of the time from a rank's post of
+   * iteration t until the call that returns it ends: F_p(t + k) - P_p(t), or
+   * the end of the drain for the last k iterations. This is a batch's latency
+   * as the caller sees it (`latency_p50_us` of a measured run).
+   */
+  resultLatencyP50Us: number;
+  /** The 99th percentile of the same latency. */
+  resultLatencyP99Us: number;
   /** A(t) for every measured iteration t: when its data had reached every rank. */
   arrivalUs: Float64Array;
 }
@@ -120,6 +129,9 @@ function runModel(
     arrival: new Float64Array(iters),
     latency: new LogHistogram(),
     blocked: new LogHistogram(),
+    // posts[(t mod (k+1)) * ranks + p] = P_p(t): the posts whose result is still to come.
+    posts: new Float64Array((lag + 1) * ranks),
+    result: new LogHistogram(),
   }));
   for (let t = 0; t < iters; t++) {
     fillDelays(t, delays);
@@ -136,6 +148,9 @@ function runModel(
       state.arrival[t] = arrival;
       // Written before read, so for k = 0 this is this iteration's own maximum.
       const released = t >= lag ? ring[(t - lag) % (lag + 1)] + commUs : -Infinity;
+      const slot = (t % (lag + 1)) * ranks;
+      // Iteration t - k's posts, read before iteration t's overwrite them (k = 0: the same).
+      const dueSlot = t >= lag ? ((t - lag) % (lag + 1)) * ranks : -1;
       for (let p = 0; p < ranks; p++) {
         const post = finish[p];
         latency.add(arrival - post);
@@ -145,12 +160,20 @@ function runModel(
         } else {
           blocked.add(0);
         }
+        const duePost = dueSlot >= 0 ? state.posts[dueSlot + p] : 0;
+        state.posts[slot + p] = post;
+        if (dueSlot >= 0) state.result.add(finish[p] - (lag === 0 ? post : duePost));
       }
     }
   }
   return states.map((state) => {
     // The drain: the run ends when the last iteration's data has reached every rank.
     const totalUs = state.arrival[iters - 1];
+    // The last k iterations come back from the drain, at the end of the run.
+    for (let t = Math.max(0, iters - state.lag); t < iters; t++) {
+      const slot = (t % (state.lag + 1)) * ranks;
+      for (let p = 0; p < ranks; p++) state.result.add(totalUs - state.posts[slot + p]);
+    }
     return {
       lag: state.lag,
       totalUs,
@@ -159,6 +182,8 @@ function runModel(
       latencyP50Us: state.latency.quantile(0.5),
       latencyP99Us: state.latency.quantile(0.99),
       blockedP50Us: state.blocked.quantile(0.5),
+      resultLatencyP50Us: state.result.quantile(0.5),
+      resultLatencyP99Us: state.result.quantile(0.99),
       arrivalUs: state.arrival,
     };
   });

@@ -4,6 +4,12 @@
  *
  * @module
  */
-export { calibrate, readMeasuredRun } from "./_calibrate.ts";
+export {
+  calibrate,
+  type Calibration,
+  type MeasuredRow,
+  type MeasuredRun,
+  readMeasuredRun,
+} from "./_calibrate.ts";
 export { planSweep, simulateSweep, type SweepFlags } from "./_sweep.ts";
 export { formatTable, machineInfo, writeSimulationDir } from "./_output.ts";
