@@ -131,3 +131,36 @@ Deno.test("advise CLI: calibrated on a measured run, a table and advice.json; ba
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("advise: a run whose configurations took their default iterations (config.iters null) calibrates from its rows", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "blsbench-advise-null-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/run.json`,
+      JSON.stringify({
+        config: {
+          workload: "dlrm",
+          transport: "tcp",
+          ranks: 2,
+          lags: [0, 2],
+          iters: null,
+          seed: 1,
+        },
+      }),
+    );
+    await Deno.writeTextFile(
+      `${dir}/summary.csv`,
+      "workload,transport,ranks,lag,size_bytes,imbalance,delay,delay_mode,iters,iters_per_s\n" +
+        "dlrm,tcp,2,0,,none,exp:5ms,sleep,60,20\n" +
+        "dlrm,tcp,2,2,,none,exp:5ms,sleep,60,26\n",
+    );
+    const { readMeasuredRun, calibrate } = await import("../bench/simulate/mod.ts");
+    const measured = await readMeasuredRun(dir);
+    assert.equal(measured.iters, 60);
+    const [advice] = adviseLag(measured, calibrate(measured), { ranks: [4] });
+    assert.equal(advice.sizeBytes, null);
+    assert.equal(advice.predictions.length, 5);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});

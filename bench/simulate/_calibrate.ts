@@ -173,7 +173,9 @@ export async function readMeasuredRun(dir: string): Promise<MeasuredRun> {
     throw new UsageError(`Malformed ${summaryPath}: ${(e as Error).message}`);
   }
   const ranks = wholeNumber(c.ranks, "config.ranks", runPath);
-  const iters = wholeNumber(c.iters, "config.iters", runPath);
+  // `bench` leaves config.iters null when each configuration takes its default
+  // (by block size, or the workload's): the rows then say how many ran.
+  const configIters = c.iters === null ? undefined : wholeNumber(c.iters, "config.iters", runPath);
   const rows: MeasuredRow[] = [];
   for (const record of records) {
     for (const column of ["ranks", "lag", "iters_per_s"]) {
@@ -192,7 +194,7 @@ export async function readMeasuredRun(dir: string): Promise<MeasuredRun> {
       imbalance: (record.imbalance ?? "").trim() || "none",
       delayMode: (record.delay_mode ?? "").trim(),
       iters: (record.iters ?? "").trim() === ""
-        ? iters
+        ? wholeNumber(configIters, "config.iters", runPath)
         : wholeNumber(record.iters, "iters", summaryPath),
       itersPerS,
     });
@@ -203,6 +205,7 @@ export async function readMeasuredRun(dir: string): Promise<MeasuredRun> {
   for (const row of rows) if (!lags.includes(row.lag)) lags.push(row.lag);
   if (!lags.includes(0)) lags.unshift(0);
   lags.sort((a, b) => a - b);
+  const iters = configIters ?? rows[0]?.iters ?? wholeNumber(undefined, "config.iters", runPath);
   return {
     dir,
     transport: typeof c.transport === "string" ? c.transport : "",
