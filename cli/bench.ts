@@ -8,7 +8,13 @@
 import { DEFAULT_SPIN_US } from "../collectives/progress.ts";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { type BenchConfig, expandSweep } from "../bench/config.ts";
-import { checkDelaySpec, formatDelaySpec, parseDelaySpec } from "../bench/models/delay.ts";
+import {
+  checkDelaySpec,
+  delayTraceCsv,
+  formatDelaySpec,
+  parseDelaySpec,
+} from "../bench/models/delay.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import {
   checkImbalanceSpec,
   formatImbalanceSpec,
@@ -86,8 +92,12 @@ export function benchCommand(): Command {
     )
     .option(
       "--delay <spec>",
-      "none | const:2ms | uniform:0ms:4ms | exp:2ms | lognormal:1ms:0.5 | spike:50ms:0.05 | straggler:2ms@1",
+      "none | const:2ms | uniform:0ms:4ms | exp:2ms | lognormal:1ms:0.5 | spike:50ms:0.05 | straggler:2ms@1 | trace:FILE (rank,iter,delay_us)",
       specOption(parseDelaySpec),
+    )
+    .option(
+      "--save-delays <file>",
+      "write the delays drawn for every rank and timed iteration as a trace that --delay trace:FILE replays",
     )
     .addOption(
       new Option("--delay-mode <mode>", "busy: burn CPU; sleep: wait idle").choices(
@@ -155,6 +165,7 @@ export interface BenchFlags {
   sizes?: [number, number];
   imbalance?: ReturnType<typeof parseImbalanceSpec>;
   delay?: ReturnType<typeof parseDelaySpec>;
+  saveDelays?: string;
   delayMode: "busy" | "sleep";
   iters?: number;
   warmup?: number;
@@ -319,6 +330,18 @@ async function runBench(flags: BenchFlags, _args: string[]): Promise<void> {
       : "local");
   if (launcher === "mpirun" && config.transport !== "mpi") {
     throw new UsageError("Option '--launcher mpirun' needs '--transport mpi'");
+  }
+  if (
+    flags.saveDelays !== undefined &&
+    (launcher !== "none" || (flags.rank ?? identity?.rank ?? 0) === 0)
+  ) {
+    // Every rank draws its delays from the seed alone: they can be written here, up front.
+    const iters = Math.max(...expandSweep(config).map((c) => c.iters));
+    const spec = flags.delay ?? { kind: "none" as const };
+    await writeFileAtomic(
+      flags.saveDelays,
+      delayTraceCsv(spec, config.seed, config.ranks, iters),
+    );
   }
   if (config.collective === "native") config.progress = "inline";
   const command = ["bench", ...Deno.args.slice(Deno.args.indexOf("bench") + 1)];

@@ -20,7 +20,8 @@ export type DelaySpec =
   | { kind: "exp"; meanUs: number }
   | { kind: "lognormal"; medianUs: number; sigma: number }
   | { kind: "spike"; us: number; probability: number }
-  | { kind: "straggler"; us: number; rank: number };
+  | { kind: "straggler"; us: number; rank: number }
+  | { kind: "trace"; path: string; perRank: ReadonlyMap<number, Float64Array> };
 
 /** How a delay is spent: `busy` burns CPU like real compute, `sleep` waits idle. */
 export type DelayMode = "busy" | "sleep";
@@ -79,6 +80,11 @@ function expectParts(parts: string[], count: number, form: string, text: string)
  */
 export function parseDelaySpec(text: string): DelaySpec {
   const trimmed = text.trim();
+  if (trimmed.toLowerCase().startsWith("trace:")) {
+    const path = trimmed.slice("trace:".length);
+    if (path === "") throw new SyntaxError(`Delay '${text}' does not match the form 'trace:FILE'`);
+    return { kind: "trace", path, perRank: readDelayTrace(path) };
+  }
   const parts = trimmed.split(":");
   const kind = parts[0].toLowerCase();
   switch (kind) {
@@ -126,7 +132,7 @@ export function parseDelaySpec(text: string): DelaySpec {
     }
     default:
       throw new SyntaxError(
-        `Unknown delay '${text}': expected none, const, uniform, exp, lognormal, spike or straggler`,
+        `Unknown delay '${text}': expected none, const, uniform, exp, lognormal, spike, straggler or trace`,
       );
   }
 }
@@ -171,7 +177,117 @@ export function formatDelaySpec(spec: DelaySpec): string {
       return `spike:${formatDuration(spec.us)}:${spec.probability}`;
     case "straggler":
       return `straggler:${formatDuration(spec.us)}@${spec.rank}`;
+    case "trace":
+      return `trace:${spec.path}`;
   }
+}
+
+/**
+ * Reads a delay trace: a CSV of `rank,iter,delay_us` (a header line of those
+ * names is optional; blank lines and lines starting with `#` are skipped).
+ * Each rank's iterations must run 0, 1, ... without gaps or repeats; a rank's
+ * trace cycles when the run is longer.
+ *
+ * @example A two-rank trace
+ * ```ts
+ * import { readDelayTrace } from "./delay.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * await Deno.writeTextFile(path, "rank,iter,delay_us\n0,0,100\n1,0,0\n0,1,250\n1,1,5\n");
+ * const trace = readDelayTrace(path);
+ * if (trace.get(0)?.[1] !== 250) throw new Error("wrong delay");
+ * ```
+ *
+ * @param path The file.
+ * @returns Per rank, the delays by iteration, in microseconds.
+ * @throws SyntaxError naming FILE:LINE for a malformed line, or the rank whose iterations have a gap.
+ */
+export function readDelayTrace(path: string): Map<number, Float64Array> {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    throw new SyntaxError(`Cannot read the delay trace ${path}: ${(e as Error).message}`);
+  }
+  const rows = new Map<number, Map<number, number>>();
+  const lines = text.split("\n");
+  // A header is allowed as the first line that is not blank or a comment.
+  let started = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const cells = line.split(",").map((c) => c.trim());
+    if (!started && cells.join(",").toLowerCase() === "rank,iter,delay_us") {
+      started = true;
+      continue;
+    }
+    started = true;
+    const where = `${path}:${i + 1}`;
+    if (cells.length !== 3) {
+      throw new SyntaxError(`${where}: expected rank,iter,delay_us, got '${line}'`);
+    }
+    const [rank, iter, us] = cells.map(Number);
+    if (!/^\d+$/.test(cells[0]) || !Number.isSafeInteger(rank)) {
+      throw new SyntaxError(`${where}: rank '${cells[0]}' is not a whole number`);
+    }
+    if (!/^\d+$/.test(cells[1]) || !Number.isSafeInteger(iter)) {
+      throw new SyntaxError(`${where}: iter '${cells[1]}' is not a whole number`);
+    }
+    if (cells[2] === "" || !Number.isFinite(us) || us < 0) {
+      throw new SyntaxError(`${where}: delay_us '${cells[2]}' is not a number >= 0`);
+    }
+    let byIter = rows.get(rank);
+    if (!byIter) rows.set(rank, byIter = new Map());
+    if (byIter.has(iter)) {
+      throw new SyntaxError(`${where}: rank ${rank} has iteration ${iter} twice`);
+    }
+    byIter.set(iter, us);
+  }
+  if (rows.size === 0) throw new SyntaxError(`The delay trace ${path} has no delays`);
+  const perRank = new Map<number, Float64Array>();
+  for (const [rank, byIter] of rows) {
+    const delays = new Float64Array(byIter.size);
+    for (let t = 0; t < delays.length; t++) {
+      const us = byIter.get(t);
+      if (us === undefined) {
+        throw new SyntaxError(`The delay trace ${path} has no iteration ${t} for rank ${rank}`);
+      }
+      delays[t] = us;
+    }
+    perRank.set(rank, delays);
+  }
+  return perRank;
+}
+
+/**
+ * Writes the delays a spec draws for `ranks` ranks and `iters` iterations as a
+ * trace that `trace:FILE` replays (`rank,iter,delay_us`, whole microseconds
+ * rounded to 0.001).
+ *
+ * @example Record and replay
+ * ```ts
+ * import { delayTraceCsv, drawDelayUs, parseDelaySpec } from "./delay.ts";
+ * const spec = parseDelaySpec("exp:1ms");
+ * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * await Deno.writeTextFile(path, delayTraceCsv(spec, 1, 2, 3));
+ * const replay = parseDelaySpec(`trace:${path}`);
+ * const d = Math.abs(drawDelayUs(replay, 9, 1, 2) - drawDelayUs(spec, 1, 1, 2));
+ * if (d > 0.001) throw new Error("not the same delay");
+ * ```
+ *
+ * @param spec The delay model.
+ * @param seed The seed of the draws.
+ * @param ranks Ranks.
+ * @param iters Iterations.
+ * @returns The CSV text.
+ */
+export function delayTraceCsv(spec: DelaySpec, seed: number, ranks: number, iters: number): string {
+  const lines = ["rank,iter,delay_us"];
+  for (let p = 0; p < ranks; p++) {
+    for (let t = 0; t < iters; t++) {
+      lines.push(`${p},${t},${Math.round(drawDelayUs(spec, seed, p, t) * 1000) / 1000}`);
+    }
+  }
+  return lines.join("\n") + "\n";
 }
 
 /**
@@ -198,6 +314,13 @@ export function checkDelaySpec(spec: DelaySpec, ranks: number): void {
     throw new RangeError(
       `Delay straggler rank ${spec.rank} is outside the run's ranks 0 to ${ranks - 1}`,
     );
+  }
+  if (spec.kind === "trace") {
+    for (let p = 0; p < ranks; p++) {
+      if (!spec.perRank.has(p)) {
+        throw new RangeError(`The delay trace ${spec.path} has no delays for rank ${p}`);
+      }
+    }
   }
 }
 
@@ -241,6 +364,14 @@ export function drawDelayUs(spec: DelaySpec, seed: number, rank: number, iter: n
         Math.exp(spec.sigma * randomStream(seed, DELAY_STREAM, rank, iter).normal());
     case "spike":
       return randomStream(seed, DELAY_STREAM, rank, iter).float() < spec.probability ? spec.us : 0;
+    case "trace": {
+      // Recorded delays replay as they were; a shorter trace cycles.
+      const delays = spec.perRank.get(rank);
+      if (!delays) {
+        throw new RangeError(`The delay trace ${spec.path} has no delays for rank ${rank}`);
+      }
+      return delays[iter % delays.length];
+    }
   }
 }
 
@@ -274,6 +405,14 @@ export function meanDelayUs(spec: DelaySpec, ranks: number): number {
       return spec.us * spec.probability;
     case "straggler":
       return spec.rank < ranks ? spec.us / ranks : 0;
+    case "trace": {
+      let sum = 0;
+      for (let p = 0; p < ranks; p++) {
+        const delays = spec.perRank.get(p);
+        if (delays && delays.length > 0) sum += delays.reduce((a, b) => a + b, 0) / delays.length;
+      }
+      return sum / ranks;
+    }
   }
 }
 
