@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
+import { runCli } from "./_cli.ts";
 import { adviseLag } from "../bench/advise/mod.ts";
 import type { Calibration, MeasuredRun } from "../bench/simulate/mod.ts";
-
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
 const run: MeasuredRun = {
   dir: "made-up",
@@ -59,24 +58,10 @@ Deno.test("advise: more ranks pay more for synchronous steps, so the predicted s
   assert.ok(speedup[1] > speedup[0], `speedups ${speedup}`);
 });
 
-async function cli(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
-
 Deno.test("advise CLI: calibrated on a measured run, a table and advice.json; bad input exits 2", async () => {
   const dir = await Deno.makeTempDir({ prefix: "blsbench-advise-" });
   try {
-    const bench = await cli([
+    const bench = await runCli([
       "bench",
       "--workload",
       "alltoallv",
@@ -96,7 +81,7 @@ Deno.test("advise CLI: calibrated on a measured run, a table and advice.json; ba
       dir,
     ]);
     assert.equal(bench.code, 0, bench.stderr);
-    const advise = await cli([
+    const advise = await runCli([
       "advise",
       "--calibrate",
       dir,
@@ -123,7 +108,7 @@ Deno.test("advise CLI: calibrated on a measured run, a table and advice.json; ba
         ["advise", "--calibrate", dir, "--ranks", "zero"],
       ]
     ) {
-      const r = await cli(bad);
+      const r = await runCli(bad);
       assert.equal(r.code, 2, `${bad.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr.trim(), /^error: [^\n]+$/);
     }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { runCli } from "./_cli.ts";
 import {
   checkDelaySpec,
   delayTraceCsv,
@@ -7,8 +8,6 @@ import {
   parseDelaySpec,
 } from "../bench/models/delay.ts";
 import { simulateRun } from "../bench/models/bls_cost.ts";
-
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
 async function traceFile(text: string): Promise<string> {
   const path = await Deno.makeTempFile({ prefix: "blsbench-trace-", suffix: ".csv" });
@@ -63,22 +62,12 @@ Deno.test("trace: malformed files are SyntaxErrors naming FILE:LINE", async () =
   assert.throws(() => parseDelaySpec("trace:/nonexistent/trace.csv"), /Cannot read/);
 });
 
-async function cli(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
-}
-
 Deno.test("trace CLI: bench records its delays and replays them; a bad line or a missing rank exits 2", async () => {
   const dir = await Deno.makeTempDir({ prefix: "blsbench-trace-run-" });
   try {
     const base = ["bench", "--workload", "alltoallv", "--ranks", "2", "--sizes", "64:64"];
     const common = ["--lag", "0,1", "--iters", "30", "--warmup", "2"];
-    const recorded = await cli([
+    const recorded = await runCli([
       ...base,
       ...common,
       "--delay",
@@ -92,7 +81,7 @@ Deno.test("trace CLI: bench records its delays and replays them; a bad line or a
     const lines = (await Deno.readTextFile(`${dir}/trace.csv`)).trim().split("\n");
     assert.equal(lines[0], "rank,iter,delay_us");
     assert.equal(lines.length, 1 + 2 * 30);
-    const replayed = await cli([
+    const replayed = await runCli([
       ...base,
       ...common,
       "--delay",
@@ -104,7 +93,7 @@ Deno.test("trace CLI: bench records its delays and replays them; a bad line or a
     const summary = await Deno.readTextFile(`${dir}/b/summary.csv`);
     assert.ok(summary.includes(`trace:${dir}/trace.csv`));
     await Deno.writeTextFile(`${dir}/bad.csv`, "0,0,5\n0,1,oops\n");
-    const bad = await cli([
+    const bad = await runCli([
       ...base,
       ...common,
       "--delay",
@@ -115,7 +104,7 @@ Deno.test("trace CLI: bench records its delays and replays them; a bad line or a
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr.trim(), new RegExp(`^error: .*bad\\.csv:2: delay_us 'oops'[^\\n]*$`));
     await Deno.writeTextFile(`${dir}/one.csv`, "0,0,5\n");
-    const missing = await cli([
+    const missing = await runCli([
       ...base,
       ...common,
       "--delay",
