@@ -231,3 +231,40 @@ Deno.test("bench dlrm on Ali-CCP raw data exits 2 before reading it: the raw for
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("bench: repeats interleave the lags, rotated per repeat; speedup spread over repeats", async () => {
+  const args = ["--workload", "alltoallv", "--ranks", "2", "--sizes", "64:64", "--lag", "1,2"];
+  const short = ["--iters", "20", "--warmup", "2", "--repeat", "3"];
+  const r = await bench(...args, ...short);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = await r.rows();
+  // Rows in run order: repeat 0 runs 0,1,2; repeat 1 starts at lag 1; repeat 2 at lag 2.
+  assert.equal(
+    rows.map((x) => `${x.repeat}:${x.lag}`).join(" "),
+    "0:0 0:1 0:2 1:1 1:2 1:0 2:2 2:0 2:1",
+  );
+  for (const lag of ["1", "2"]) {
+    const own = rows.filter((x) => x.lag === lag);
+    const speedups = own.map((x) => Number(x.speedup_vs_sync));
+    for (const row of own) {
+      assert.equal(Number(row.speedup_lo), Math.min(...speedups));
+      assert.equal(Number(row.speedup_hi), Math.max(...speedups));
+    }
+  }
+  // The new columns come after every existing one.
+  const header = (await r.text("summary.csv")).split("\n")[0];
+  assert.match(header, /,pooling,speedup_lo,speedup_hi$/);
+  // The closing line names what it compares.
+  assert.match(r.stdout, /BLS gain, best of 2 lags: lag [12]: [\d.]+x .*median of 3 repeats/);
+
+  const seq = await bench(...args, ...short, "--order", "sequential", "--lag", "2");
+  assert.equal(seq.code, 0, seq.stderr);
+  const seqRows = await seq.rows();
+  assert.equal(seqRows.map((x) => `${x.repeat}:${x.lag}`).join(" "), "0:0 0:2 1:0 1:2 2:0 2:2");
+  assert.match(seq.stdout, /BLS gain, the requested lag 2: /);
+
+  const bad = await bench(...args, "--order", "random");
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^error: .*--order/);
+  assert.equal(bad.stderr.trim().split("\n").length, 1);
+});
