@@ -103,7 +103,7 @@ Deno.test("bench alltoallv with delays over Unix sockets records delays and the 
   assert.ok(delays.some((d) => d > 0), "delays recorded");
 });
 
-Deno.test("bench dlrm on synthetic skewed data, 2 ranks: samples/s for every lag", async () => {
+Deno.test("bench dlrm on synthetic skewed data, 2 ranks, validated against a single-process forward", async () => {
   const r = await bench(
     "--workload",
     "dlrm",
@@ -127,16 +127,20 @@ Deno.test("bench dlrm on synthetic skewed data, 2 ranks: samples/s for every lag
     "8",
     "--warmup",
     "1",
+    "--validate",
   );
   assert.equal(r.code, 0, r.stderr);
   const rows = await r.rows();
   assert.equal(rows.length, 2);
   for (const row of rows) {
     assert.equal(row.workload, "dlrm");
-    assert.ok(Number(row.samples_per_s) > 0);
     assert.equal(row.size_bytes, "");
+    assert.equal(row.validated, "true");
+    // Every batch is 64 whole rows (8 batches of the 600): samples/s = 64 x batches/s.
+    const ratio = Number(row.samples_per_s) / Number(row.iters_per_s);
+    assert.ok(Math.abs(ratio - 64) < 0.1, `samples per batch ${ratio}`);
   }
-  assert.match(r.stdout, /BLS/);
+  assert.match(r.stdout, /BLS gain, the requested lag 1: /);
 });
 
 Deno.test("bench dlrm on generated Ali-CCP data", async () => {
