@@ -1,7 +1,7 @@
 /** `bench --validate` on DLRM compares predictions with a single-process forward, and can fail. */
 
 import assert from "node:assert/strict";
-import { checkPredictions } from "../bench/workloads/_dlrm_check.ts";
+import { checkPredictions } from "../bench/workloads/dlrm_check.ts";
 import type { Comm } from "../collectives/communicator.ts";
 import { architecture } from "../dlrm/config.ts";
 import { loadKernels } from "../dlrm/kernels.ts";

@@ -20,7 +20,7 @@ import { dataPath, type DlrmSettings, type PreparedDlrm, prepareDlrm } from "./d
 import { firstRows } from "../../datasets/stream.ts";
 import type { ModelInput } from "../../dlrm/model.ts";
 import { emptyRecord, type RankRecord } from "../records.ts";
-import { checkPredictions } from "./_dlrm_check.ts";
+import { checkPredictions } from "./dlrm_check.ts";
 
 /** The DLRM flags of `bench` and `predict`, as commander parsed them. */
 export interface DlrmFlags {

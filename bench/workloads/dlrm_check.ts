@@ -14,16 +14,54 @@ import { runInference } from "../../dlrm/distributed.ts";
 import { DlrmModel, type ModelInput } from "../../dlrm/model.ts";
 import { initWeights, loadWeights } from "../../dlrm/weights.ts";
 
-/** The largest difference between a distributed and a single-process prediction that matches. */
+/**
+ * The largest difference between a distributed and a single-process prediction that matches.
+ *
+ * @example A probability off by 1e-6 matches
+ * ```ts
+ * import { PREDICTION_TOLERANCE } from "./dlrm_check.ts";
+ * if (!(Math.abs(0.25 - 0.250001) <= PREDICTION_TOLERANCE)) throw new Error("should match");
+ * ```
+ */
 export const PREDICTION_TOLERANCE = 1e-5;
 
-/** Batches compared per configuration. */
+/**
+ * Batches compared per configuration.
+ *
+ * @example Two batches
+ * ```ts
+ * import { CHECKED_BATCHES } from "./dlrm_check.ts";
+ * if (CHECKED_BATCHES !== 2) throw new Error("two batches are checked");
+ * ```
+ */
 export const CHECKED_BATCHES = 2;
 
 const references = new Map<string, Promise<DlrmModel>>();
 
 /**
  * Runs the check on this rank.
+ *
+ * @example One rank with a loop-back collective and the weights of the same seed
+ * ```ts
+ * import { checkPredictions } from "./dlrm_check.ts";
+ * import { architecture } from "../../dlrm/config.ts";
+ * import { loadKernels } from "../../dlrm/kernels.ts";
+ * import { DlrmModel } from "../../dlrm/model.ts";
+ * import { shardTables } from "../../dlrm/sharding.ts";
+ * import { synthesizeDataset } from "../../dlrm/synthetic.ts";
+ * import { initWeights } from "../../dlrm/weights.ts";
+ * import type { Comm } from "../../collectives/communicator.ts";
+ * const config = architecture("tiny");
+ * const model = new DlrmModel(initWeights(config, 3), loadKernels({ backend: "typescript" }));
+ * let iter = 0;
+ * const comm = { rank: 0, size: 1, alltoallv: () => ({ rank: 0, size: 1, lag: 0,
+ *   exchange: (blocks: Uint8Array[]) => Promise.resolve({ iter: iter++, blocks }),
+ *   drain: () => Promise.resolve([]) }) } as unknown as Comm;
+ * const data = synthesizeDataset({ config, rows: 8, seed: 1 });
+ * const check = await checkPredictions(comm, 0, model, data,
+ *   { batchSize: 4, shards: shardTables("contiguous", 3, 1), batches: 2, seed: 3 });
+ * if (check.mismatches !== 0 || check.compared !== 8) throw new Error("should match");
+ * ```
  *
  * @param comm This rank's communication context.
  * @param lag The configuration's lag.
