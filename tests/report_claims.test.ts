@@ -153,6 +153,14 @@ Deno.test("fig-delay: masked share at the largest delay; 5% faster is not maskin
   ])));
   equal(straddles.holds, "inconclusive");
   match(straddles.detail, /over 2 repeats/);
+  // A repeat where sync is no slower with the delay has no M: left out, and said so.
+  const oneUndefined = checkDelay(rows([1, 2, 3].flatMap((r) => [
+    row(0, 0, 0.2, r),
+    row(4, 0, r === 3 ? 0.2 : 8.5, r),
+    row(4, 4, 2, r),
+  ])));
+  equal(oneUndefined.holds, true);
+  match(oneUndefined.detail, /M = 0\.78 \[0\.78, 0\.78\] over 2 repeats, undefined in 1 more/);
   // Sync not slower with the delay: M undefined.
   equal(checkDelay(rows([row(0, 0, 1), row(4, 0, 1), row(4, 4, 0.9)])).holds, "not enough data");
   equal(checkDelay([]).holds, "not enough data");

@@ -83,6 +83,8 @@ interface Spread {
   hi: number;
   /** How many repeats gave a value. */
   n: number;
+  /** Repeats that had every input but where the quantity is undefined (left out). */
+  undefinedIn: number;
 }
 
 function median(values: readonly number[]): number {
@@ -160,7 +162,13 @@ function spreadOf(
     .map((r) => f(inputs.map(({ map, lag }) => map.get(lag)!.get(r)!)))
     .filter((v): v is number => v !== null && Number.isFinite(v));
   const all = [value, ...perRepeat];
-  return { value, lo: Math.min(...all), hi: Math.max(...all), n: Math.max(1, perRepeat.length) };
+  return {
+    value,
+    lo: Math.min(...all),
+    hi: Math.max(...all),
+    n: Math.max(1, perRepeat.length),
+    undefinedIn: repeats.length - perRepeat.length,
+  };
 }
 
 /** At least `threshold`: holds when the whole spread is, fails when none of it is. */
@@ -169,11 +177,11 @@ function atLeast(spread: Spread, threshold: number): ClaimHolds {
 }
 
 function showSpread(spread: Spread, format: (v: number) => string = fixed2): string {
-  return spread.n > 1
-    ? `${format(spread.value)} [${format(spread.lo)}, ${
-      format(spread.hi)
-    }] over ${spread.n} repeats`
+  const range = `[${format(spread.lo)}, ${format(spread.hi)}]`;
+  const text = spread.n > 1
+    ? `${format(spread.value)} ${range} over ${spread.n} repeats`
     : `${format(spread.value)} (1 repeat, no spread)`;
+  return spread.undefinedIn > 0 ? `${text}, undefined in ${spread.undefinedIn} more` : text;
 }
 
 /** Several verdicts as one: any that fails fails, all holding hold, otherwise inconclusive. */
