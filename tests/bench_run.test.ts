@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { freePort } from "./_reliability_run.ts";
+import { drawDelayUs, parseDelaySpec } from "../bench/models/delay.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
@@ -97,10 +98,20 @@ Deno.test("bench alltoallv with delays over Unix sockets records delays and the 
   const rows = await r.rows();
   assert.deepEqual(rows.map((x) => x.lag), ["0", "2"]);
   for (const row of rows) assert.ok(Number(row.ideal_iters_per_s) > 0, "ideal filled in");
-  const delays = (await r.text("iterations.csv")).trim().split("\n").slice(1).map((l) =>
-    Number(l.split(",")[13])
-  );
-  assert.ok(delays.some((d) => d > 0), "delays recorded");
+  // Every rank and iteration spent the delay drawn from the seed (1) for it: at least that long,
+  // not much longer; the undelayed calibration run is not in the file.
+  const spec = parseDelaySpec("exp:1ms");
+  const lines = (await r.text("iterations.csv")).trim().split("\n").slice(1);
+  assert.equal(lines.length, 2 * 3 * 25);
+  for (const line of lines) {
+    const cells = line.split(",");
+    const [rank, iter, spent] = [Number(cells[8]), Number(cells[9]), Number(cells[13])];
+    const drawn = drawDelayUs(spec, 1, rank, iter);
+    assert.ok(
+      spent >= drawn - 1 && spent <= drawn + 20_000,
+      `rank ${rank} iter ${iter}: ${spent} vs ${drawn}`,
+    );
+  }
 });
 
 Deno.test("bench dlrm on synthetic skewed data, 2 ranks, validated against a single-process forward", async () => {
@@ -161,10 +172,19 @@ Deno.test("bench dlrm on generated Ali-CCP data", async () => {
     "4",
     "--warmup",
     "0",
+    "--validate",
   );
   assert.equal(r.code, 0, r.stderr);
   const rows = await r.rows();
-  assert.equal(rows[0].dataset, "ali-ccp");
+  assert.deepEqual(rows.map((x) => x.lag), ["0", "1"]);
+  for (const row of rows) {
+    assert.equal(row.dataset, "ali-ccp");
+    assert.equal(row.batch_size, "128");
+    assert.equal(row.validated, "true");
+    // 400 rows in 4 batches (3 of 128 and a partial one of 16, no row dropped): 100 per batch.
+    const ratio = Number(row.samples_per_s) / Number(row.iters_per_s);
+    assert.ok(Math.abs(ratio - 100) < 0.2, `samples per batch ${ratio}`);
+  }
 });
 
 Deno.test("bench with the local launcher and --master: the launcher hosts the store at that address", async () => {
