@@ -59,6 +59,18 @@ Deno.test("every figure has a drawn chart with the figure id, a claim box and it
     };
     ok(delay.series.some((s) => s.dashed && s.label.endsWith("— ideal")));
     ok(delay.series.some((s) => !s.dashed && s.points.some((p) => p.n === 2 && p.max > p.min)));
+    // Each point carries its speedup over sync and the range over repeats, for the tooltip.
+    const lag = models.find((m) => m.canvasId === "fig-lag") as unknown as {
+      series: {
+        dashed: boolean;
+        points: { x: number; speedup?: { median: number; lo: number; hi: number } }[];
+      }[];
+    };
+    const points = lag.series.find((s) => !s.dashed)!.points;
+    const lag4 = points.find((p) => p.x === 4)!.speedup!;
+    ok(Math.abs(lag4.median - 1.8) < 1e-3, `lag 4 at ${lag4.median}x sync`);
+    ok(lag4.lo <= lag4.median && lag4.median <= lag4.hi);
+    equal(points.find((p) => p.x === 0)!.speedup, undefined);
     const balanced = models.find((m) => m.canvasId === "fig-balanced") as unknown as {
       x: { scale: string; format: string };
       y: { scale: string };
