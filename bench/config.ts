@@ -39,6 +39,12 @@ export interface BenchConfig {
   warmup: number | null;
   /** Repeats of every configuration. */
   repeat: number;
+  /**
+   * `interleaved` (the default): each repeat runs lag 0 and every lag back to
+   * back, the order rotated by one lag per repeat, so drift on a shared machine
+   * favours no lag; `sequential`: every repeat in ascending lag order.
+   */
+  order?: "interleaved" | "sequential";
   /** Seed of every random draw. */
   seed: number;
   /** Check every received byte. */
@@ -159,9 +165,11 @@ export function sweepSizes(range: [number, number]): number[] {
 }
 
 /**
- * Expands a config into its sweep: sizes x lags x repeats (lag 0 always first, so
- * every BLS row has its synchronous baseline), plus an undelayed lag-0
- * calibration per size when a delay is set (the exchange cost of the ideal model).
+ * Expands a config into its sweep: sizes x repeats x lags (lag 0 is always run, so
+ * every BLS row has its synchronous baseline in its own repeat), plus an
+ * undelayed lag-0 calibration per size when a delay is set (the exchange cost of
+ * the ideal model). Interleaved (the default), repeat r starts at the r-th lag
+ * and wraps around: lags 0,1,2 run as 0,1,2 then 1,2,0 then 2,0,1.
  *
  * @example Two lags, one size
  * ```ts
@@ -171,6 +179,11 @@ export function sweepSizes(range: [number, number]): number[] {
  *   warmup: 1, repeat: 1, seed: 1, validate: false, progress: "thread", timeoutS: 60, out: "r",
  *   formats: ["csv"], strict: false, extra: {} });
  * if (c.map((x) => x.lag).join(",") !== "0,3") throw new Error("bad");
+ * const r = expandSweep({ workload: "alltoallv", transport: "tcp", collective: "p2p", ranks: 2,
+ *   lags: [1, 2], sizes: [8, 8], imbalance: "none", delay: "none", delayMode: "sleep", iters: 10,
+ *   warmup: 1, repeat: 3, seed: 1, validate: false, progress: "thread", timeoutS: 60, out: "r",
+ *   formats: ["csv"], strict: false, extra: {} });
+ * if (r.map((x) => x.lag).join(",") !== "0,1,2,1,2,0,2,0,1") throw new Error("not rotated");
  * ```
  *
  * @param config The config.
@@ -199,7 +212,8 @@ export function expandSweep(config: BenchConfig): Configuration[] {
       });
     }
     for (let repeat = 0; repeat < config.repeat; repeat++) {
-      for (const lag of lags) {
+      const turn = config.order === "sequential" ? 0 : repeat % lags.length;
+      for (const lag of [...lags.slice(turn), ...lags.slice(0, turn)]) {
         out.push({
           index: out.length,
           lag,

@@ -1,26 +1,66 @@
 /**
- * Tests that need a system package: on CI (`BLSBENCH_REQUIRE_ALL=1`) a missing
- * package fails the test; on a user's machine the test is skipped with a message
- * naming the package to install.
+ * Tests that need a system package. A test whose package is missing is
+ * registered with `ignore: true`, so Deno reports it as ignored (counted in the
+ * summary line), never as passed, and a line on stderr names the package to
+ * install. On CI (`BLSBENCH_REQUIRE_ALL=1`) it is not ignored: it runs and
+ * fails at its first `needs()`.
  *
  * @module
  */
 
+const requireAll = () => Deno.env.get("BLSBENCH_REQUIRE_ALL") === "1";
+const warned = new Set<string>();
+
 /**
- * Decides whether a test that needs a system part runs.
+ * The `ignore` of a test (or test step) that needs a system package: true when
+ * it is missing (the test is reported as ignored), false when it is present, and
+ * false with `BLSBENCH_REQUIRE_ALL=1` (the test runs, and `needs()` fails it).
  *
  * @param what The Debian package(s) to install, e.g. `"openmpi-bin libopenmpi-dev"`.
  * @param present Whether the part was found.
- * @returns true to run the test; false to skip it (a message was printed).
- * @throws Error when the part is missing and `BLSBENCH_REQUIRE_ALL=1`.
+ * @returns Whether to ignore the test.
  */
-export function needs(what: string, present: boolean): boolean {
-  if (present) return true;
-  if (Deno.env.get("BLSBENCH_REQUIRE_ALL") === "1") {
-    throw new Error(`Missing system package: install ${what} (BLSBENCH_REQUIRE_ALL=1)`);
+export function ignoreUnless(what: string, present: boolean): boolean {
+  if (present || requireAll()) return false;
+  if (!warned.has(what)) {
+    warned.add(what);
+    console.warn(`ignored: install ${what} to run the tests that need it`);
   }
-  console.warn(`skipped: install ${what} to run this test`);
-  return false;
+  return true;
+}
+
+/**
+ * Fails the running test when its system package is missing (a test that was
+ * not ignored must have it, or run under `BLSBENCH_REQUIRE_ALL=1`).
+ *
+ * @param what The Debian package(s) to install.
+ * @param present Whether the part was found.
+ * @throws Error naming the package when it is missing.
+ */
+export function needs(what: string, present: boolean): void {
+  if (!present) {
+    throw new Error(
+      `Missing system package: install ${what}` + (requireAll() ? " (BLSBENCH_REQUIRE_ALL=1)" : ""),
+    );
+  }
+}
+
+/**
+ * Whether `python3` imports the given modules (checked once per list).
+ *
+ * @param modules Comma-separated module names, e.g. `"numpy, zipfile"`.
+ * @returns true when the import succeeds.
+ */
+export function pythonHas(modules: string): boolean {
+  try {
+    return new Deno.Command("/usr/bin/python3", {
+      args: ["-c", `import ${modules}`],
+      stdout: "null",
+      stderr: "null",
+    }).outputSync().success;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { exists, needs } from "./_require.ts";
+import { exists, ignoreUnless, needs } from "./_require.ts";
 import { architecture } from "../dlrm/config.ts";
 import { initWeights, saveWeights } from "../dlrm/weights.ts";
 import { readAliCcpCsv } from "../datasets/aliccp.ts";
@@ -36,11 +36,14 @@ function csvText(rows: number): string {
   return lines.join("\n") + "\n";
 }
 
+const TORCH_AND_PANDAS = torchAndPandasPresent();
+
 Deno.test({
   name:
     "predict on an Ali-CCP CSV uses its ids as given: the same probabilities as a PyTorch DLRM with max id + 1 rows per table",
-  ignore: !needs("python3-torch and python3-pandas", torchAndPandasPresent()),
+  ignore: ignoreUnless("python3-torch and python3-pandas", TORCH_AND_PANDAS),
   async fn() {
+    needs("python3-torch and python3-pandas", TORCH_AND_PANDAS);
     const dir = await Deno.makeTempDir();
     try {
       const rows = 120;

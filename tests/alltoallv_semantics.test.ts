@@ -193,11 +193,24 @@ Deno.test("BLS bound: call t returns only after every rank posted t-k; memory st
           );
         }
       });
-      // No rank posts t+k+1 before its call t returned.
+      // The bound between ranks: no rank posts t+k+1 before every rank has posted t.
       for (let t = 0; t + lag + 1 < iters; t++) {
-        assert.ok(trace.posted[p][t + lag + 1] >= trace.returned[p][t + lag].at - 1e-6);
+        for (let q = 0; q < n; q++) {
+          assert.ok(
+            trace.posted[p][t + lag + 1] >= trace.posted[q][t],
+            `rank ${p} posted ${t + lag + 1} before rank ${q} posted ${t} (n=${n}, k=${lag})`,
+          );
+        }
       }
     }
+    // And the lag is used: with lag >= 1 a fast rank posts iteration t+1 while the
+    // straggler (rank 0) has not yet posted t; with lag 0 never.
+    const ranAhead = Array.from({ length: n - 1 }, (_, i) => i + 1).some((p) =>
+      Array.from({ length: iters - 1 }, (_, t) => t).some((t) =>
+        trace.posted[p][t + 1] < trace.posted[0][t]
+      )
+    );
+    assert.equal(ranAhead, lag >= 1, `n=${n}, k=${lag}: a fast rank ran ahead: ${ranAhead}`);
     const largestIteration = Math.max(
       ...Array.from({ length: iters }, (_, it) => (n - 1) * sizeOfIter(it)),
     );

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { freePort } from "./_reliability_run.ts";
+import { drawDelayUs, parseDelaySpec } from "../bench/models/delay.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
@@ -97,13 +98,23 @@ Deno.test("bench alltoallv with delays over Unix sockets records delays and the 
   const rows = await r.rows();
   assert.deepEqual(rows.map((x) => x.lag), ["0", "2"]);
   for (const row of rows) assert.ok(Number(row.ideal_iters_per_s) > 0, "ideal filled in");
-  const delays = (await r.text("iterations.csv")).trim().split("\n").slice(1).map((l) =>
-    Number(l.split(",")[13])
-  );
-  assert.ok(delays.some((d) => d > 0), "delays recorded");
+  // Every rank and iteration spent the delay drawn from the seed (1) for it: at least that long,
+  // not much longer; the undelayed calibration run is not in the file.
+  const spec = parseDelaySpec("exp:1ms");
+  const lines = (await r.text("iterations.csv")).trim().split("\n").slice(1);
+  assert.equal(lines.length, 2 * 3 * 25);
+  for (const line of lines) {
+    const cells = line.split(",");
+    const [rank, iter, spent] = [Number(cells[8]), Number(cells[9]), Number(cells[13])];
+    const drawn = drawDelayUs(spec, 1, rank, iter);
+    assert.ok(
+      spent >= drawn - 1 && spent <= drawn + 20_000,
+      `rank ${rank} iter ${iter}: ${spent} vs ${drawn}`,
+    );
+  }
 });
 
-Deno.test("bench dlrm on synthetic skewed data, 2 ranks: samples/s for every lag", async () => {
+Deno.test("bench dlrm on synthetic skewed data, 2 ranks, validated against a single-process forward", async () => {
   const r = await bench(
     "--workload",
     "dlrm",
@@ -127,16 +138,20 @@ Deno.test("bench dlrm on synthetic skewed data, 2 ranks: samples/s for every lag
     "8",
     "--warmup",
     "1",
+    "--validate",
   );
   assert.equal(r.code, 0, r.stderr);
   const rows = await r.rows();
   assert.equal(rows.length, 2);
   for (const row of rows) {
     assert.equal(row.workload, "dlrm");
-    assert.ok(Number(row.samples_per_s) > 0);
     assert.equal(row.size_bytes, "");
+    assert.equal(row.validated, "true");
+    // Every batch is 64 whole rows (8 batches of the 600): samples/s = 64 x batches/s.
+    const ratio = Number(row.samples_per_s) / Number(row.iters_per_s);
+    assert.ok(Math.abs(ratio - 64) < 0.1, `samples per batch ${ratio}`);
   }
-  assert.match(r.stdout, /BLS/);
+  assert.match(r.stdout, /BLS gain, the requested lag 1: /);
 });
 
 Deno.test("bench dlrm on generated Ali-CCP data", async () => {
@@ -157,10 +172,19 @@ Deno.test("bench dlrm on generated Ali-CCP data", async () => {
     "4",
     "--warmup",
     "0",
+    "--validate",
   );
   assert.equal(r.code, 0, r.stderr);
   const rows = await r.rows();
-  assert.equal(rows[0].dataset, "ali-ccp");
+  assert.deepEqual(rows.map((x) => x.lag), ["0", "1"]);
+  for (const row of rows) {
+    assert.equal(row.dataset, "ali-ccp");
+    assert.equal(row.batch_size, "128");
+    assert.equal(row.validated, "true");
+    // 400 rows in 4 batches (3 of 128 and a partial one of 16, no row dropped): 100 per batch.
+    const ratio = Number(row.samples_per_s) / Number(row.iters_per_s);
+    assert.ok(Math.abs(ratio - 100) < 0.2, `samples per batch ${ratio}`);
+  }
 });
 
 Deno.test("bench with the local launcher and --master: the launcher hosts the store at that address", async () => {
@@ -230,4 +254,41 @@ Deno.test("bench dlrm on Ali-CCP raw data exits 2 before reading it: the raw for
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("bench: repeats interleave the lags, rotated per repeat; speedup spread over repeats", async () => {
+  const args = ["--workload", "alltoallv", "--ranks", "2", "--sizes", "64:64", "--lag", "1,2"];
+  const short = ["--iters", "20", "--warmup", "2", "--repeat", "3"];
+  const r = await bench(...args, ...short);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = await r.rows();
+  // Rows in run order: repeat 0 runs 0,1,2; repeat 1 starts at lag 1; repeat 2 at lag 2.
+  assert.equal(
+    rows.map((x) => `${x.repeat}:${x.lag}`).join(" "),
+    "0:0 0:1 0:2 1:1 1:2 1:0 2:2 2:0 2:1",
+  );
+  for (const lag of ["1", "2"]) {
+    const own = rows.filter((x) => x.lag === lag);
+    const speedups = own.map((x) => Number(x.speedup_vs_sync));
+    for (const row of own) {
+      assert.equal(Number(row.speedup_lo), Math.min(...speedups));
+      assert.equal(Number(row.speedup_hi), Math.max(...speedups));
+    }
+  }
+  // The new columns come after every existing one.
+  const header = (await r.text("summary.csv")).split("\n")[0];
+  assert.match(header, /,pooling,speedup_lo,speedup_hi$/);
+  // The closing line names what it compares.
+  assert.match(r.stdout, /BLS gain, best of 2 lags: lag [12]: [\d.]+x .*median of 3 repeats/);
+
+  const seq = await bench(...args, ...short, "--order", "sequential", "--lag", "2");
+  assert.equal(seq.code, 0, seq.stderr);
+  const seqRows = await seq.rows();
+  assert.equal(seqRows.map((x) => `${x.repeat}:${x.lag}`).join(" "), "0:0 0:2 1:0 1:2 2:0 2:2");
+  assert.match(seq.stdout, /BLS gain, the requested lag 2: /);
+
+  const bad = await bench(...args, "--order", "random");
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^error: .*--order/);
+  assert.equal(bad.stderr.trim().split("\n").length, 1);
 });

@@ -6,7 +6,10 @@ import { generateMiniKaggle } from "../datasets/generate.ts";
 import { loadDataset } from "../datasets/load.ts";
 import { MalformedLineError } from "../datasets/malformed.ts";
 import { UsageError } from "../util/errors.ts";
-import { exists, needs } from "./_require.ts";
+import { ignoreUnless, needs, pythonHas } from "./_require.ts";
+
+const PANDAS = pythonHas("pandas");
+const NUMPY = pythonHas("numpy, zipfile");
 
 const FIXTURES = new URL("./fixtures/npy/", import.meta.url);
 
@@ -123,12 +126,12 @@ Deno.test("dlrm npz: not DLRM's form, or not a zip, is a SyntaxError naming the 
   await assert.rejects(() => readDlrmNpz("/nonexistent.npz"), UsageError);
 });
 
-Deno.test("dlrm npz: convert matches pandas read_csv + factorize + savez on the same file", async () => {
+Deno.test({
+  name: "dlrm npz: convert matches pandas read_csv + factorize + savez on the same file",
+  ignore: ignoreUnless("python3-pandas", PANDAS),
+}, async () => {
+  needs("python3-pandas", PANDAS);
   const python = "/usr/bin/python3";
-  const ok = exists(python) &&
-    (await new Deno.Command(python, { args: ["-c", "import pandas"], stderr: "null" }).output())
-      .success;
-  if (!needs("python3-pandas", ok)) return;
   const dir = await Deno.makeTempDir();
   try {
     await generateMiniKaggle(`${dir}/mk.txt`, 2000, 21);
@@ -153,12 +156,11 @@ Deno.test("dlrm npz: convert matches pandas read_csv + factorize + savez on the 
   }
 });
 
-Deno.test("dlrm npz: converted archives pass zipfile's CRC check and load in NumPy", async () => {
-  const probe = await new Deno.Command("/usr/bin/python3", {
-    args: ["-c", "import numpy, zipfile"],
-    stderr: "null",
-  }).output().catch(() => ({ success: false }));
-  if (!needs("python3-numpy", probe.success)) return;
+Deno.test({
+  name: "dlrm npz: converted archives pass zipfile's CRC check and load in NumPy",
+  ignore: ignoreUnless("python3-numpy", NUMPY),
+}, async () => {
+  needs("python3-numpy", NUMPY);
   const dir = await Deno.makeTempDir();
   try {
     await generateMiniKaggle(`${dir}/mk.txt`, 1500, 8);

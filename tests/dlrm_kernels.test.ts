@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { needs } from "./_require.ts";
+import { ignoreUnless, needs } from "./_require.ts";
 import { openblasOrUndefined } from "./_dlrm_helpers.ts";
 import {
   dotInteraction,
@@ -107,8 +107,11 @@ Deno.test("TypeScript sgemm matches a float64 triple loop on random shapes", () 
   );
 });
 
-Deno.test("TypeScript and OpenBLAS sgemm agree within 1e-5 relative on random inputs", () => {
-  if (!needs("libopenblas0", blas !== undefined)) return;
+Deno.test({
+  name: "TypeScript and OpenBLAS sgemm agree within 1e-5 relative on random inputs",
+  ignore: ignoreUnless("libopenblas0", blas !== undefined),
+}, () => {
+  needs("libopenblas0", blas !== undefined);
   fc.assert(
     fc.property(caseArb, (c) => {
       const x = run(ts, c);
@@ -133,8 +136,11 @@ Deno.test("TypeScript and OpenBLAS sgemm agree within 1e-5 relative on random in
   assertClose(x.out, y.out, x.scale, 1e-5);
 });
 
-Deno.test("OpenBLAS sgemm reads subarray views at their offset", () => {
-  if (!needs("libopenblas0", blas !== undefined)) return;
+Deno.test({
+  name: "OpenBLAS sgemm reads subarray views at their offset",
+  ignore: ignoreUnless("libopenblas0", blas !== undefined),
+}, () => {
+  needs("libopenblas0", blas !== undefined);
   const data = Float32Array.from({ length: 10 }, (_, i) => i);
   const c = new Float32Array(1);
   blas!.sgemm(false, false, 1, 1, 2, 1, data.subarray(3), 2, data.subarray(5), 1, 0, c, 1);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { exists, needs } from "./_require.ts";
+import { exists, ignoreUnless, needs } from "./_require.ts";
 import { testKernels } from "./_dlrm_helpers.ts";
 import { architecture } from "../dlrm/config.ts";
 import { DlrmModel } from "../dlrm/model.ts";
@@ -23,11 +23,14 @@ const CONVERT = [
   'np.savez("weights.npz", **{k: v.float().numpy() for k, v in sd.items()})',
 ].join("\n");
 
+const TORCH = torchPresent();
+
 Deno.test({
   name:
     "a PyTorch DLRM checkpoint converted with the documented snippet loads and predicts as PyTorch does",
-  ignore: !needs("python3-torch", torchPresent()),
+  ignore: ignoreUnless("python3-torch", TORCH),
   async fn() {
+    needs("python3-torch", TORCH);
     const dir = await Deno.makeTempDir();
     try {
       const config = architecture("kaggle", { maxIndRange: 200 });

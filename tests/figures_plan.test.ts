@@ -114,6 +114,11 @@ Deno.test("figures plan: each figure's runs fit what its chart plots", () => {
   ok(unbalanced.some((s) => !flag(s, "--delay") && !flag(s, "--skew")));
   ok(unbalanced.some((s) => flag(s, "--delay")?.startsWith("exp:")));
   ok(unbalanced.some((s) => flag(s, "--skew")));
+  // DLRM runs check their predictions (after the timed batches); alltoallv runs do not check
+  // bytes inside their timed loop.
+  for (const step of plan.steps.filter((s) => s.command === "bench")) {
+    equal(step.args.includes("--validate"), step.workload === "dlrm", step.name);
+  }
 
   // fig-scale runs last, calibrated on the measured fig-lag run.
   const [scale] = of("fig-scale");

@@ -132,7 +132,7 @@ Deno.test("figures: a failed run is recorded, the others go on, the report shows
     // Summary tables, claims and where the report is, on the output stream.
     const text = output.text();
     match(text, /fig-balanced \(4 rows\)/);
-    match(text, /fig-scale\s+✓ holds/);
+    match(text, /fig-scale\s+model, no measured verdict/);
     match(text, /fig-lag\s+\? not enough data/);
     match(text, /Failed: fig-lag\/r2: Rank 1 failed/);
     ok(text.includes(`Report: ${dir}/out/report.html`));

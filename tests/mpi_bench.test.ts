@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { needs } from "./_require.ts";
+import { ignoreUnless, needs } from "./_require.ts";
 import {
   mpiAvailable,
   type MpiFamily,
@@ -115,12 +115,14 @@ const SIZES_8_TO_64K = Array.from({ length: 14 }, (_, i) => 8 * 2 ** i);
 
 for (const family of FAMILIES) {
   const present = mpiAvailable(family);
+  const ignore = ignoreUnless(mpiPackages(family), present);
   const check = () => needs(mpiPackages(family), present);
 
   Deno.test({
+    ignore,
     name: `mpi ${family}: control and collective tags never mix; leftover receives are cancelled`,
     async fn() {
-      if (!check()) return;
+      check();
       const argv = [Deno.execPath(), "run", "-A", LAYOUT_RANK];
       const { cmd, args } = mpiLaunchCommand(family, 3, argv, { BLSBENCH_MPI_LIB: family });
       const outcome = await run(cmd, args);
@@ -132,9 +134,10 @@ for (const family of FAMILIES) {
   });
 
   Deno.test({
+    ignore,
     name: `mpi ${family}: the progress engine's transport cancels a drained BLS look-ahead`,
     async fn() {
-      if (!check()) return;
+      check();
       const argv = [Deno.execPath(), "run", "-A", LAYOUT_RANK, "engine"];
       const { cmd, args } = mpiLaunchCommand(family, 2, argv, { BLSBENCH_MPI_LIB: family });
       const outcome = await run(cmd, args);
@@ -146,9 +149,10 @@ for (const family of FAMILIES) {
   });
 
   Deno.test({
+    ignore,
     name: `mpi ${family}: bench p2p, 42 validated configurations (lags 0,1,3; 8 B-64 KiB)`,
     async fn() {
-      if (!check()) return;
+      check();
       const out = await Deno.makeTempDir();
       try {
         const outcome = await bench(
@@ -163,9 +167,10 @@ for (const family of FAMILIES) {
   });
 
   Deno.test({
+    ignore,
     name: `mpi ${family}: bench p2p inline progress, 3 ranks, uneven blocks`,
     async fn() {
-      if (!check()) return;
+      check();
       const out = await Deno.makeTempDir();
       try {
         const outcome = await bench(sweep(family, out, [
@@ -195,9 +200,10 @@ for (const family of FAMILIES) {
   });
 
   Deno.test({
+    ignore,
     name: `mpi ${family}: bench --collective native, known counts and exchanged counts`,
     async fn() {
-      if (!check()) return;
+      check();
       const out = await Deno.makeTempDir();
       try {
         const balanced = await bench(sweep(family, out, [
@@ -239,9 +245,10 @@ for (const family of FAMILIES) {
   });
 
   Deno.test({
+    ignore,
     name: `mpi ${family}: bench --launcher mpirun, and ranks started by the user's own launcher`,
     async fn() {
-      if (!check()) return;
+      check();
       const out = await Deno.makeTempDir();
       try {
         const flags = sweep(family, out, ["--ranks", "2", "--lag", "0,1", "--sizes", "8:64"]);
@@ -264,9 +271,10 @@ for (const family of FAMILIES) {
   });
 
   Deno.test({
+    ignore,
     name: `mpi ${family}: a rank that fails ends the run with exit 1, naming it`,
     async fn() {
-      if (!check()) return;
+      check();
       const out = await Deno.makeTempDir();
       try {
         const outcome = await bench(

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { needs } from "./_require.ts";
+import { ignoreUnless, needs } from "./_require.ts";
 import {
   detectMpiEnvironment,
   mpiAvailable,
@@ -66,13 +66,15 @@ function assertRanksOk(outcome: Outcome, pattern: (rank: number) => RegExp, rank
 
 for (const family of FAMILIES) {
   const present = mpiAvailable(family);
+  const ignore = ignoreUnless(mpiPackages(family), present);
   const check = () => needs(mpiPackages(family), present);
 
   for (const ranks of [2, 3]) {
     Deno.test({
+      ignore,
       name: `mpi ${family}: transport, native and p2p alltoallv (lags 0 and 3), ${ranks} ranks`,
       async fn() {
-        if (!check()) return;
+        check();
         const outcome = await launch(family, ranks, NATIVE_RANK, ["0,3", "9"]);
         assertRanksOk(
           outcome,
@@ -93,9 +95,10 @@ for (const family of FAMILIES) {
   }
 
   Deno.test({
+    ignore,
     name: `mpi ${family}: transport inside a Worker, 2 ranks`,
     async fn() {
-      if (!check()) return;
+      check();
       const outcome = await launch(family, 2, SELFTEST, ["worker", "4"]);
       assertRanksOk(
         outcome,
@@ -106,9 +109,10 @@ for (const family of FAMILIES) {
   });
 
   Deno.test({
+    ignore,
     name: `mpi ${family}: the progress engine runs the MPI transport in its Worker, 2 ranks`,
     async fn() {
-      if (!check()) return;
+      check();
       const outcome = await launch(family, 2, NATIVE_RANK, ["engine", "0,3", "9"]);
       for (const lag of [0, 3]) {
         assertRanksOk(outcome, (r) => new RegExp(`ok engine lag ${lag} rank ${r} of 2`), 2);
@@ -118,9 +122,11 @@ for (const family of FAMILIES) {
 
   const other: MpiFamily = family === "openmpi" ? "mpich" : "openmpi";
   Deno.test({
+    ignore: ignore || ignoreUnless(mpiPackages(other), mpiAvailable(other)),
     name: `mpi ${family}: started by ${other}'s launcher fails with a clear error`,
     async fn() {
-      if (!check() || !needs(mpiPackages(other), mpiAvailable(other))) return;
+      check();
+      needs(mpiPackages(other), mpiAvailable(other));
       const outcome = await launch(family, 2, SELFTEST, ["init"], other);
       assert.notEqual(outcome.code, 0);
       assert.doesNotMatch(outcome.stdout, /ok init/);

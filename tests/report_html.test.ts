@@ -42,7 +42,10 @@ Deno.test("every figure has a drawn chart with the figure id, a claim box and it
     for (const id of FIGURE_IDS) {
       match(html, new RegExp(`<canvas id="${id}" data-figure="${id}"`));
       ok(models.some((m) => m.canvasId === id && m.series.length > 0), `${id} has series`);
-      match(html, new RegExp(`class="claim holds" data-figure="${id}" data-holds="true"`));
+      const verdict = id === "fig-scale"
+        ? `model" data-figure="${id}" data-holds="model`
+        : `holds" data-figure="${id}" data-holds="true`;
+      match(html, new RegExp(`class="claim ${verdict}"`));
       match(html, new RegExp(`id="section-${id}"`));
     }
     ok(!html.includes("Not measured in this run"));
@@ -56,6 +59,18 @@ Deno.test("every figure has a drawn chart with the figure id, a claim box and it
     };
     ok(delay.series.some((s) => s.dashed && s.label.endsWith("— ideal")));
     ok(delay.series.some((s) => !s.dashed && s.points.some((p) => p.n === 2 && p.max > p.min)));
+    // Each point carries its speedup over sync and the range over repeats, for the tooltip.
+    const lag = models.find((m) => m.canvasId === "fig-lag") as unknown as {
+      series: {
+        dashed: boolean;
+        points: { x: number; speedup?: { median: number; lo: number; hi: number } }[];
+      }[];
+    };
+    const points = lag.series.find((s) => !s.dashed)!.points;
+    const lag4 = points.find((p) => p.x === 4)!.speedup!;
+    ok(Math.abs(lag4.median - 1.8) < 1e-3, `lag 4 at ${lag4.median}x sync`);
+    ok(lag4.lo <= lag4.median && lag4.median <= lag4.hi);
+    equal(points.find((p) => p.x === 0)!.speedup, undefined);
     const balanced = models.find((m) => m.canvasId === "fig-balanced") as unknown as {
       x: { scale: string; format: string };
       y: { scale: string };

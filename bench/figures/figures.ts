@@ -19,7 +19,7 @@
 import process from "node:process";
 import { writeFileAtomic } from "../../util/atomic.ts";
 import { type FigureId, FIGURES } from "../paper/figures.ts";
-import { checkClaims, type ClaimCheck } from "../paper/claims.ts";
+import { checkClaims, type ClaimCheck, verdictLabel } from "../paper/claims.ts";
 import { renderReport } from "../report/report.ts";
 import { readResultDir, type ResultRun } from "../results/read.ts";
 import {
@@ -308,11 +308,7 @@ export async function runFigures(
   }
   output.write("\nThe paper's claims, checked:\n");
   for (const check of claims) {
-    const verdict = check.holds === true
-      ? "✓ holds"
-      : check.holds === false
-      ? "✗ does not hold"
-      : "? not enough data";
+    const verdict = verdictLabel(check.holds).text;
     output.write(`  ${check.figure.padEnd(19)} ${verdict}: ${check.detail}\n`);
   }
   for (const note of notes) output.write(`Note: ${note}\n`);

@@ -22,6 +22,8 @@ export interface ChartPoint {
   max: number;
   /** How many rows were averaged. */
   n: number;
+  /** The rows' speedup over sync (`speedup_vs_sync`): median, smallest and largest; absent when none. */
+  speedup?: { median: number; lo: number; hi: number };
 }
 
 /** One line of a chart. */
@@ -87,16 +89,30 @@ function axisOf(spec: AxisSpec, values: number[]): ChartAxis {
   };
 }
 
-function aggregate(pairs: { x: number; y: number }[]): ChartPoint[] {
-  const byX = new Map<number, number[]>();
-  for (const { x, y } of pairs) byX.set(x, [...(byX.get(x) ?? []), y]);
-  return [...byX].sort(([a], [b]) => a - b).map(([x, ys]) => ({
-    x,
-    y: ys.reduce((a, b) => a + b, 0) / ys.length,
-    min: Math.min(...ys),
-    max: Math.max(...ys),
-    n: ys.length,
-  }));
+function aggregate(pairs: { x: number; y: number; speedup?: number | null }[]): ChartPoint[] {
+  const byX = new Map<number, { ys: number[]; speedups: number[] }>();
+  for (const { x, y, speedup } of pairs) {
+    let entry = byX.get(x);
+    if (!entry) byX.set(x, entry = { ys: [], speedups: [] });
+    entry.ys.push(y);
+    if (typeof speedup === "number" && Number.isFinite(speedup)) entry.speedups.push(speedup);
+  }
+  return [...byX].sort(([a], [b]) => a - b).map(([x, { ys, speedups }]) => {
+    const point: ChartPoint = {
+      x,
+      y: ys.reduce((a, b) => a + b, 0) / ys.length,
+      min: Math.min(...ys),
+      max: Math.max(...ys),
+      n: ys.length,
+    };
+    if (speedups.length > 0) {
+      const sorted = [...speedups].sort((a, b) => a - b);
+      const mid = sorted.length >> 1;
+      const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+      point.speedup = { median, lo: sorted[0], hi: sorted[sorted.length - 1] };
+    }
+    return point;
+  });
 }
 
 function usable(value: number | null, scale: "linear" | "log"): value is number {
@@ -184,7 +200,7 @@ export function buildCharts(
   for (const [panel, rows] of panels) panels.set(panel, [...shared, ...rows]);
   const charts: ChartModel[] = [];
   for (const panel of [...panels.keys()].sort(collator.compare)) {
-    const measured = new Map<string, { x: number; y: number }[]>();
+    const measured = new Map<string, { x: number; y: number; speedup: number | null }[]>();
     const ideal = new Map<string, { x: number; y: number }[]>();
     const panelRows = panels.get(panel)!;
     const labelOf = seriesLabeller(spec, panelRows);
@@ -193,7 +209,10 @@ export function buildCharts(
       if (!usable(x, spec.x.scale)) continue;
       const label = labelOf(row);
       const y = spec.y.value(row);
-      if (usable(y, spec.y.scale)) measured.set(label, [...(measured.get(label) ?? []), { x, y }]);
+      if (usable(y, spec.y.scale)) {
+        const point = { x, y, speedup: row.lag === 0 ? null : row.speedupVsSync };
+        measured.set(label, [...(measured.get(label) ?? []), point]);
+      }
       const yIdeal = spec.ideal?.(row) ?? null;
       if (usable(yIdeal, spec.y.scale)) {
         ideal.set(label, [...(ideal.get(label) ?? []), { x, y: yIdeal }]);

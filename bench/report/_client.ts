@@ -95,7 +95,7 @@ export const CLIENT_SCRIPT = String.raw`
         label: s.label, showLine: true, borderColor: s.color, backgroundColor: s.color,
         borderWidth: s.dashed ? 1.5 : 2, borderDash: s.dashed ? [6, 4] : [],
         pointRadius: s.dashed ? 0 : 3, fill: false,
-        data: s.points.map(function (p) { return { x: p.x, y: p.y, n: p.n, min: p.min, max: p.max }; }),
+        data: s.points.map(function (p) { return { x: p.x, y: p.y, n: p.n, min: p.min, max: p.max, speedup: p.speedup }; }),
       });
     });
     return datasets;
@@ -127,6 +127,10 @@ export const CLIENT_SCRIPT = String.raw`
                 var raw = ctx.raw;
                 var text = ctx.dataset.label + ": " + format(model.x, raw.x) + " -> " + format(model.y, raw.y);
                 if (raw.n > 1) text += " (mean of " + raw.n + ", " + format(model.y, raw.min) + " to " + format(model.y, raw.max) + ")";
+                if (raw.speedup) {
+                  text += "; speedup over sync " + raw.speedup.median.toFixed(2) + "x";
+                  if (raw.speedup.hi > raw.speedup.lo) text += " (" + raw.speedup.lo.toFixed(2) + "x to " + raw.speedup.hi.toFixed(2) + "x)";
+                }
                 return text;
               },
             },

@@ -6,7 +6,7 @@
  */
 
 import type { ResultRun, SummaryRow } from "../results/read.ts";
-import type { ClaimCheck } from "../paper/claims.ts";
+import { type ClaimCheck, verdictLabel } from "../paper/claims.ts";
 
 /**
  * Escapes text for HTML element content and attribute values.
@@ -157,7 +157,7 @@ ${rowsTable(rows)}
 }
 
 /**
- * The box under a figure: the paper's claim and the measured check.
+ * The box under a figure: the paper's claim, the claim rule, its verdict and the numbers it used.
  *
  * @example A holding claim
  * ```ts
@@ -173,18 +173,12 @@ ${rowsTable(rows)}
  * @returns An HTML block.
  */
 export function claimBox(paperClaim: string, check: ClaimCheck): string {
-  const [cls, verdict] = check.holds === true
-    ? ["holds", "✓ holds"]
-    : check.holds === false
-    ? ["fails", "✗ does not hold"]
-    : ["unknown", "? not enough data"];
+  const { cls, text: verdict } = verdictLabel(check.holds);
   return `<div class="claim ${cls}" data-figure="${escapeHtml(check.figure)}" data-holds="${
     escapeHtml(String(check.holds))
   }">
 <p><b>Paper:</b> ${escapeHtml(paperClaim)}</p>
-<p><b>Measured check:</b> ${
-    escapeHtml(check.claim)
-  } — <span class="badge ${cls}">${verdict}</span></p>
+<p><b>Claim rule:</b> ${escapeHtml(check.claim)} — <span class="badge ${cls}">${verdict}</span></p>
 <p class="detail">${escapeHtml(check.detail)}</p>
 </div>`;
 }
@@ -218,6 +212,7 @@ nav ul { columns: 2; margin: 8px 0; }
   background: var(--unknown); font-weight: 600; font-size: 13px; }
 .badge.holds { background: var(--holds); }
 .badge.fails { background: var(--fails); }
+.badge.model { background: var(--muted); }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; font-size: 13px; margin: 6px 0; }
 th, td { border: 1px solid var(--line); padding: 3px 8px; text-align: left; vertical-align: top; }

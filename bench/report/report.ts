@@ -12,7 +12,7 @@ import { RunError } from "../../util/errors.ts";
 import { writeFileAtomic } from "../../util/atomic.ts";
 import { readResultDirs, type ResultRun } from "../results/read.ts";
 import { enrichedRows, FIGURES, rowsForFigure } from "../paper/figures.ts";
-import { checkClaim, type ClaimCheck } from "../paper/claims.ts";
+import { checkClaim, type ClaimCheck, verdictLabel } from "../paper/claims.ts";
 import { buildCharts, type ChartModel, runCharts } from "./_charts.ts";
 import { CLIENT_SCRIPT } from "./_client.ts";
 import { claimBox, escapeHtml, jsonForScript, REPORT_CSS, rowsTable, runSection } from "./_html.ts";
@@ -145,11 +145,8 @@ ${table}
 }
 
 function verdictText(check: ClaimCheck): string {
-  return check.holds === true
-    ? `<span class="badge holds">✓ holds</span>`
-    : check.holds === false
-    ? `<span class="badge fails">✗ does not hold</span>`
-    : `<span class="badge unknown">? not enough data</span>`;
+  const { cls, text } = verdictLabel(check.holds);
+  return `<span class="badge ${cls}">${text}</span>`;
 }
 
 /**
@@ -224,7 +221,7 @@ Synchronous Collectives</i> (arXiv:2512.19342). Generated ${escapeHtml(generated
 </header>
 <section id="overview">
 <h2>The paper's claims, checked</h2>
-<table class="claims"><thead><tr><th>figure</th><th>measured check</th><th>result</th></tr></thead>
+<table class="claims"><thead><tr><th>figure</th><th>claim rule (docs/report.md)</th><th>result</th></tr></thead>
 <tbody>
 ${overview}
 </tbody></table>

@@ -121,6 +121,8 @@ export const NOT_CONFIG: ReadonlySet<string> = new Set([
   "latency_avg_us",
   "blocked_p50_us",
   "speedup_vs_sync",
+  "speedup_lo",
+  "speedup_hi",
   "ideal_iters_per_s",
   "validated",
   "measured_iters_per_s",

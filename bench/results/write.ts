@@ -29,6 +29,8 @@ export const SUMMARY_COLUMNS = [
   "batch_size",
   "skew",
   "pooling",
+  "speedup_lo",
+  "speedup_hi",
 ] as const;
 
 /** One row of `summary.csv`. */
@@ -98,6 +100,8 @@ export function summarize(config: BenchConfig, result: ConfigurationResult): Sum
     batch_size: (config.extra.batchSize as number | undefined) ?? null,
     skew: dlrm?.dataset === "synthetic" ? dlrm.skew ?? null : null,
     pooling: dlrm?.dataset === "synthetic" ? dlrm.pooling ?? null : null,
+    speedup_lo: null,
+    speedup_hi: null,
   };
 }
 
@@ -105,9 +109,11 @@ const keyOf = (r: SummaryRow) => `${r.size_bytes}|${r.imbalance}|${r.repeat}`;
 
 /**
  * Fills `speedup_vs_sync` (against the lag-0 row of the same size, imbalance,
- * delay and repeat) and `ideal_iters_per_s` (the cost model replayed on the
- * delays each rank drew, with c from the undelayed lag-0 exchange of the same
- * size). Calibration results are used for c and left out of the rows.
+ * delay and repeat), its spread `speedup_lo`/`speedup_hi` (the smallest and
+ * largest speedup of that lag and configuration over the repeats) and
+ * `ideal_iters_per_s` (the cost model replayed on the delays each rank drew,
+ * with c from the undelayed lag-0 exchange of the same size). Calibration
+ * results are used for c and left out of the rows.
  *
  * @param results Every configuration's measurements, in run order.
  * @param rows Their summary rows, same order.
@@ -153,6 +159,22 @@ export function finishSummary(results: ConfigurationResult[], rows: SummaryRow[]
     }
     out.push(row);
   });
+  // The spread of each lag's speedup over the repeats of its configuration.
+  const spreadKey = (r: SummaryRow) => `${r.size_bytes}|${r.imbalance}|${r.delay}|${r.lag}`;
+  const spread = new Map<string, { lo: number; hi: number }>();
+  for (const row of out) {
+    if (typeof row.speedup_vs_sync !== "number") continue;
+    const s = spread.get(spreadKey(row));
+    const v = row.speedup_vs_sync;
+    spread.set(
+      spreadKey(row),
+      s ? { lo: Math.min(s.lo, v), hi: Math.max(s.hi, v) } : { lo: v, hi: v },
+    );
+  }
+  for (const row of out) {
+    const s = spread.get(spreadKey(row));
+    if (s) [row.speedup_lo, row.speedup_hi] = [s.lo, s.hi];
+  }
   return out;
 }
 

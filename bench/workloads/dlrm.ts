@@ -12,7 +12,7 @@ import { ARCHITECTURE_NAMES, type ArchitectureName } from "../../dlrm/config.ts"
 import { runInference } from "../../dlrm/distributed.ts";
 import { SHARDING_KINDS, type ShardingKind } from "../../dlrm/sharding.ts";
 import { parseSkew } from "../../dlrm/synthetic.ts";
-import { UsageError } from "../../util/errors.ts";
+import { RunError, UsageError } from "../../util/errors.ts";
 import type { Comm } from "../../collectives/communicator.ts";
 import type { BenchConfig, Configuration } from "../config.ts";
 import { applyDelay, drawDelayUs, parseDelaySpec } from "../models/delay.ts";
@@ -20,6 +20,7 @@ import { dataPath, type DlrmSettings, type PreparedDlrm, prepareDlrm } from "./d
 import { firstRows } from "../../datasets/stream.ts";
 import type { ModelInput } from "../../dlrm/model.ts";
 import { emptyRecord, type RankRecord } from "../records.ts";
+import { checkPredictions } from "./dlrm_check.ts";
 
 /** The DLRM flags of `bench` and `predict`, as commander parsed them. */
 export interface DlrmFlags {
@@ -234,5 +235,21 @@ export async function runDlrmConfiguration(
   });
   record.totalUs = (performance.now() - start) * 1000;
   record.peakBufferedBytes = coll.buffered?.().peakBytes ?? 0;
+  if (config.validate) {
+    // Outside the timing: this rank's predictions against a single-process forward.
+    const check = await checkPredictions(comm, conf.lag, model, dataset, {
+      batchSize: s.batchSize,
+      shards,
+      batches: conf.iters,
+      seed: config.seed,
+      weights: s.weights,
+    });
+    record.mismatches = check.mismatches;
+    if (check.first) {
+      throw new RunError(
+        `Validation failed on rank ${comm.rank}: ${check.mismatches} of ${check.compared} predictions differ from a single-process forward (first: ${check.first})`,
+      );
+    }
+  }
   return record;
 }

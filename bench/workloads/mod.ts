@@ -7,3 +7,4 @@ export * from "./alltoallv.ts";
 export * from "./dlrm.ts";
 export * from "./dlrm_setup.ts";
 export * from "./blocks.ts";
+export * from "./dlrm_check.ts";
