@@ -128,7 +128,7 @@ export function adviseLag(
     } else {
       const best = candidates.reduce((a, b) => (b.itersPerS > a.itersPerS * 1.01 ? b : a));
       lag = best.lag;
-      const excluded = predictions.filter((p) => !p.fits && p.itersPerS > best.itersPerS);
+      const excluded = predictions.filter((p) => !p.fits && p.itersPerS > best.itersPerS * 1.01);
       reason = lag === 0
         ? "no lag is predicted to beat synchronous by more than 1%"
         : `lag ${lag} is predicted at ${best.speedup.toFixed(2)}x synchronous` +
