@@ -6,7 +6,12 @@
  */
 
 import { DEFAULT_SPIN_US } from "../collectives/progress.ts";
-import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import {
+  Command,
+  type CommandUnknownOpts,
+  InvalidArgumentError,
+  Option,
+} from "@commander-js/extra-typings";
 import { type BenchConfig, expandSweep } from "../bench/config.ts";
 import { checkDelaySpec, formatDelaySpec, parseDelaySpec } from "../bench/models/delay.ts";
 import {
@@ -16,7 +21,6 @@ import {
 } from "../bench/models/imbalance.ts";
 import { launchLocal } from "../bench/run/launcher.ts";
 import { createProgress } from "../bench/run/progress_bar.ts";
-import { addDlrmOptions, type DlrmFlags, dlrmSettingsFromFlags } from "../bench/workloads/dlrm.ts";
 import { runRank } from "../bench/run/rank.ts";
 import { osuTable, type SummaryRow, summaryTable } from "../bench/results/write.ts";
 import {
@@ -25,7 +29,15 @@ import {
   rankFromEnvironment,
 } from "../transports/environment.ts";
 import { UsageError } from "../util/errors.ts";
-import { intListOption, intOption, numberOption, specOption } from "./_common.ts";
+import {
+  defaultText,
+  examples,
+  intListOption,
+  intOption,
+  numberOption,
+  specOption,
+} from "./_common.ts";
+import { addDlrmDataOptions, addDlrmOptions, dlrmSettingsFromFlags } from "./_dlrm_options.ts";
 
 function parseSizes(value: string): [number, number] {
   const m = /^(\d+)(?::(\d+))?$/.exec(value.trim());
@@ -49,44 +61,46 @@ function parseFormats(value: string): string[] {
   return list;
 }
 
-/**
- * Builds the `bench` command.
- *
- * @returns The command.
- */
-export function benchCommand(): Command {
+function benchOptions() {
   const cmd = new Command("bench")
     .description(
-      "Run a benchmark configuration or sweep and write summary.csv, iterations.csv, run.json",
+      "run a benchmark configuration or sweep and write summary.csv, iterations.csv, run.json",
     )
     .addOption(
       new Option("--transport <kind>", "transport").choices(["tcp", "unix", "mpi"] as const)
         .default("tcp" as const),
     )
     .addOption(
-      new Option("--mpi <library>", "MPI library family").choices(["openmpi", "mpich"] as const),
+      defaultText(new Option("--mpi <library>", "MPI library family"), "openmpi")
+        .choices(["openmpi", "mpich"] as const),
     )
     .addOption(
       new Option("--collective <kind>", "p2p: this suite's collectives; native: MPI_Alltoallv")
         .choices(["p2p", "native"] as const).default("p2p" as const),
     )
     .option("--ranks <n>", "number of ranks", intOption(1), 4)
-    .option(
-      "--lag <list>",
-      "BLS lag bounds, e.g. 3 or 0,1,2,4 (0 is synchronous)",
-      intListOption(0),
-      [0, 1, 2, 4],
+    .addOption(
+      new Option("--lag <list>", "BLS lag bounds, e.g. 3 or 0,1,2,4 (0, synchronous, always runs)")
+        .argParser(intListOption(0)).default([0, 1, 2, 4]),
     )
-    .addOption(new Option("--workload <kind>", "workload").choices(["alltoallv", "dlrm"] as const))
-    .option("--sizes <min:max>", "alltoallv bytes per peer, powers of two between", parseSizes)
+    .addOption(
+      new Option("--workload <kind>", "workload").choices(["alltoallv", "dlrm"] as const)
+        .default("dlrm" as const),
+    )
+    .option(
+      "--sizes <min:max>",
+      "alltoallv bytes per peer, powers of two between (default: 8:1048576)",
+      parseSizes,
+    )
     .option(
       "--imbalance <spec>",
-      "none | hot:R:F | random:CV | zipf:S",
+      "alltoallv block sizes: none | hot:R:F | random:CV | zipf:S (default: none)",
       specOption(parseImbalanceSpec),
     )
     .option(
       "--delay <spec>",
-      "none | const:2ms | uniform:0ms:4ms | exp:2ms | lognormal:1ms:0.5 | spike:50ms:0.05 | straggler:2ms@1",
+      "per-rank delay before each exchange: none | const:2ms | uniform:0ms:4ms | exp:2ms | " +
+        "lognormal:1ms:0.5 | spike:50ms:0.05 | straggler:2ms@1 (default: none)",
       specOption(parseDelaySpec),
     )
     .addOption(
@@ -94,8 +108,16 @@ export function benchCommand(): Command {
         ["busy", "sleep"] as const,
       ).default("sleep" as const),
     )
-    .option("--iters <n>", "timed iterations (default: 1000 up to 8 KiB, 100 above)", intOption(1))
-    .option("--warmup <n>", "warm-up iterations (default: 100 up to 8 KiB, 10 above)", intOption(0))
+    .option(
+      "--iters <n>",
+      "timed iterations (default: 1000 up to 8 KiB, 100 above; dlrm: 100 batches)",
+      intOption(1),
+    )
+    .option(
+      "--warmup <n>",
+      "warm-up iterations (default: 100 up to 8 KiB, 10 above; dlrm: 10 batches)",
+      intOption(0),
+    )
     .option("--repeat <n>", "repeats of every configuration", intOption(1), 1)
     .option("--seed <n>", "seed of every random draw", intOption(0), 1)
     .option("--validate", "check every received byte", false)
@@ -119,61 +141,63 @@ export function benchCommand(): Command {
     )
     .option("--timeout <seconds>", "per-exchange and rendezvous timeout", numberOption(), 60)
     .option("--out <dir>", "results directory", "results/latest")
-    .option("--format <list>", "csv,html,json,osu", parseFormats, ["csv"])
+    .addOption(
+      new Option("--format <list>", "outputs, comma-separated: csv, html, json, osu")
+        .argParser(parseFormats).default(["csv"]),
+    )
     .option("--strict", "fail on malformed input lines", false)
     .addOption(
-      new Option(
-        "--launcher <kind>",
-        "local: spawn ranks here; mpirun; none: this process is one rank",
+      defaultText(
+        new Option(
+          "--launcher <kind>",
+          "local: spawn ranks here; mpirun; none: this process is one rank",
+        ),
+        "none when a rank environment is set, mpirun for --transport mpi, else local",
       ).choices(["local", "mpirun", "none"] as const),
     )
-    .option("--bind <addr>", "address this rank listens on (default 127.0.0.1)")
+    .option("--bind <addr>", "address this rank listens on (default: 127.0.0.1)")
     .option(
       "--master <host:port>",
-      "rendezvous address (default MASTER_ADDR:MASTER_PORT)",
+      "rendezvous address (default: MASTER_ADDR:MASTER_PORT)",
       specOption(parseAddress),
     )
-    .option("--rank <n>", "this rank (with --launcher none)", intOption(0))
-    .option("--world-size <n>", "number of ranks (with --launcher none)", intOption(1))
-    .option("--figure <id>", "tag the summary rows with a figure id (used by `figures`)")
+    .option(
+      "--rank <n>",
+      "this rank, with --launcher none (default: from the environment)",
+      intOption(0),
+    )
+    .option(
+      "--world-size <n>",
+      "number of ranks, with --launcher none (default: from the environment, else --ranks)",
+      intOption(1),
+    )
+    .option("--figure <id>", "tag the summary rows with a figure id (used by figures)")
     .option("--debug", "print stack traces on errors");
-  addDlrmOptions(cmd as unknown as Command, true);
-  cmd.action(async (opts) => {
-    await runBench(opts as unknown as BenchFlags, cmd.args);
-  });
-  return cmd as unknown as Command;
+  return addDlrmDataOptions(addDlrmOptions(cmd));
 }
 
-/** The parsed `bench` flags. */
-export interface BenchFlags {
-  transport: "tcp" | "unix" | "mpi";
-  mpi?: "openmpi" | "mpich";
-  collective: "p2p" | "native";
-  ranks: number;
-  lag: number[];
-  workload?: "alltoallv" | "dlrm";
-  sizes?: [number, number];
-  imbalance?: ReturnType<typeof parseImbalanceSpec>;
-  delay?: ReturnType<typeof parseDelaySpec>;
-  delayMode: "busy" | "sleep";
-  iters?: number;
-  warmup?: number;
-  repeat: number;
-  seed: number;
-  validate: boolean;
-  progress: "thread" | "inline";
-  spinUs: number;
-  cpuBind: "core" | "none";
-  timeout: number;
-  out: string;
-  format: string[];
-  strict: boolean;
-  launcher?: "local" | "mpirun" | "none";
-  bind?: string;
-  master?: { hostname: string; port: number };
-  rank?: number;
-  worldSize?: number;
-  [extra: string]: unknown;
+/** The parsed `bench` flags, as commander types them. */
+export type BenchFlags = ReturnType<ReturnType<typeof benchOptions>["opts"]>;
+
+/**
+ * Builds the `bench` command.
+ *
+ * @returns The command.
+ */
+export function benchCommand(): CommandUnknownOpts {
+  const cmd = benchOptions()
+    .addHelpText(
+      "after",
+      examples(
+        "deno task bench                 # DLRM, generated Mini-Kaggle data, 4 ranks",
+        "deno task bench --workload alltoallv --ranks 2 --sizes 8:65536 --validate",
+        "deno task bench --delay exp:2ms --lag 0,2 --repeat 3 --format csv,html",
+      ),
+    );
+  cmd.action(async (opts) => {
+    await runBench(opts);
+  });
+  return cmd;
 }
 
 /**
@@ -184,7 +208,7 @@ export interface BenchFlags {
  * @throws UsageError naming the flag.
  */
 export function configFromFlags(flags: BenchFlags): Promise<BenchConfig> {
-  const workload = flags.workload ?? "dlrm";
+  const workload = flags.workload;
   const identity = rankFromEnvironment();
   const ranks = flags.worldSize ?? identity?.size ?? flags.ranks;
   const delay = flags.delay ?? { kind: "none" as const };
@@ -234,31 +258,28 @@ export function configFromFlags(flags: BenchFlags): Promise<BenchConfig> {
     cpuBind: flags.cpuBind,
     timeoutS: flags.timeout,
     out: flags.out,
-    formats: flags.format,
+    formats: [...flags.format],
     strict: flags.strict,
     extra: {},
   };
   if (config.repeat < 1) throw new UsageError("Option '--repeat' must be at least 1");
   if (typeof flags.figure === "string") config.extra.figure = flags.figure;
   if (workload === "dlrm") {
-    const dlrm = dlrmSettingsFromFlags(flags as DlrmFlags, config.out, config.strict);
+    const dlrm = dlrmSettingsFromFlags(flags, config.out, config.strict);
     config.extra = { ...config.extra, dlrm, dataset: dlrm.dataset, batchSize: dlrm.batchSize };
   } else {
-    const dlrmOnly = [
-      "data",
-      "weights",
-      "batchSize",
-      "dataset",
-      "pooling",
-      "skew",
-      "rows",
-      "model",
-    ];
-    const given = dlrmOnly.find((k) => flags[k] !== undefined);
-    if (given) {
-      const flag = given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-      throw new UsageError(`Option '--${flag}' applies to '--workload dlrm' only`);
-    }
+    const dlrmOnly = {
+      data: flags.data,
+      weights: flags.weights,
+      "batch-size": flags.batchSize,
+      dataset: flags.dataset,
+      pooling: flags.pooling,
+      skew: flags.skew,
+      rows: flags.rows,
+      model: flags.model,
+    };
+    const given = Object.entries(dlrmOnly).find(([, value]) => value !== undefined);
+    if (given) throw new UsageError(`Option '--${given[0]}' applies to '--workload dlrm' only`);
   }
   return Promise.resolve(config);
 }
@@ -308,7 +329,7 @@ export function blsGainLine(config: BenchConfig, rows: SummaryRow[]): string {
   return `${line}\nResults in ${config.out}`;
 }
 
-async function runBench(flags: BenchFlags, _args: string[]): Promise<void> {
+async function runBench(flags: BenchFlags): Promise<void> {
   const config = await configFromFlags(flags);
   const identity = rankFromEnvironment();
   const launcher = flags.launcher ??
