@@ -12,7 +12,7 @@
 
 import { Command, CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
 import { debugEnabled, reportError, styleHelp } from "./cli/_common.ts";
-import denoJson from "./deno.json" with { type: "json" };
+import { VERSION } from "./bench/results/write.ts";
 import { benchCommand } from "./cli/bench.ts";
 import { figuresCommand } from "./cli/figures.ts";
 import { reportCommand } from "./cli/report.ts";
@@ -28,7 +28,7 @@ import { simulateCommand } from "./cli/simulate.ts";
 export function buildCli(): CommandUnknownOpts {
   const program = new Command("blsbench")
     .description("benchmark synchronous and bounded-lag-synchronous alltoallv collectives")
-    .version(denoJson.version)
+    .version(VERSION)
     .option("--debug", "print stack traces on errors")
     .showHelpAfterError(false);
   program.addCommand(benchCommand());

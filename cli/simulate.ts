@@ -17,10 +17,10 @@ import {
 } from "@commander-js/extra-typings";
 import { UsageError } from "../util/errors.ts";
 import { formatDelaySpec, parseDelaySpec } from "../bench/models/delay.ts";
+import { machineInfo, VERSION } from "../bench/results/write.ts";
 import {
   calibrate,
   formatTable,
-  machineInfo,
   planSweep,
   readMeasuredRun,
   simulateSweep,
@@ -171,7 +171,7 @@ export function simulateCommand(): CommandUnknownOpts {
       if (options.out !== undefined) {
         const rankCounts = [...new Set(scenarios.map((s) => s.ranks))];
         await writeSimulationDir(options.out, rows, {
-          version: "0.1.0",
+          version: VERSION,
           command: ["simulate", ...Deno.args.slice(Deno.args.indexOf("simulate") + 1)],
           config: {
             workload: "simulated",

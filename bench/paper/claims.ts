@@ -16,9 +16,9 @@ import {
   delayMeanMs,
   formatBytes,
   imbalanceLevel,
-  mean,
   throughputOf,
 } from "../results/values.ts";
+import { mean } from "../results/stats.ts";
 
 /** Whether a claim holds: `true`, `false`, or `"not enough data"` to tell. */
 export type ClaimHolds = boolean | "not enough data";
@@ -70,7 +70,7 @@ function groupByConfig(
   const groups = new Map<string, ConfigGroup>();
   for (const [key, { sample, t, i }] of raw) {
     const average = (m: Map<number, number[]>) =>
-      new Map([...m].map(([lag, values]) => [lag, mean(values)!] as [number, number]));
+      new Map([...m].map(([lag, values]) => [lag, mean(values)] as [number, number]));
     groups.set(key, { sample, byLag: average(t), idealByLag: average(i) });
   }
   return groups;
@@ -564,7 +564,7 @@ export function checkScale(rows: readonly SummaryRow[], tolerance = 0.05): Claim
   for (const { lag, delay, byRanks } of series.values()) {
     const ranks = [...byRanks.keys()].sort((a, b) => a - b);
     if (ranks.length < 2) continue;
-    const values = ranks.map((r) => mean(byRanks.get(r)!)!);
+    const values = ranks.map((r) => mean(byRanks.get(r)!));
     const noDrop = values.every((v, i) => i === 0 || v >= values[i - 1] * (1 - tolerance));
     const ok = noDrop && values[values.length - 1] > values[0];
     outcomes.push({

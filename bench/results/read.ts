@@ -7,7 +7,7 @@
  */
 
 import { UsageError } from "../../util/errors.ts";
-import { parseCsv } from "./_csv.ts";
+import { parseCsv } from "./csv.ts";
 
 /** The columns every `summary.csv` has (the README, Result files), in order. */
 export const SUMMARY_COLUMNS = [

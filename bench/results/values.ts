@@ -202,21 +202,3 @@ export function formatBytes(bytes: number): string {
   }
   return `${Number(value.toPrecision(3))} ${units[unit]}`;
 }
-
-/**
- * The arithmetic mean; `null` for no values.
- *
- * @example Mean
- * ```ts
- * import { mean } from "./values.ts";
- * import { equal } from "node:assert/strict";
- * equal(mean([1, 2, 3]), 2);
- * ```
- *
- * @param values The values.
- * @returns Their mean.
- */
-export function mean(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  return values.reduce((a, b) => a + b, 0) / values.length;
-}

@@ -6,6 +6,7 @@
  * @module
  */
 
+import denoJson from "../../deno.json" with { type: "json" };
 import { stringify } from "csv-stringify/sync";
 import { SUMMARY_COLUMNS as REQUIRED_SUMMARY_COLUMNS } from "./read.ts";
 import { writeFileAtomic } from "../../util/atomic.ts";
@@ -227,24 +228,46 @@ export interface RunInfo {
   skippedLines?: number;
 }
 
+/** The package version, written into every `run.json`. */
+export const VERSION: string = denoJson.version;
+
+function tryOr<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    // Not Linux, or without the permission: the machine stays partly undescribed.
+    return fallback;
+  }
+}
+
 /**
- * Describes this machine for `run.json`.
+ * Describes this machine for `run.json` (the same block for `bench`, `simulate`
+ * and `figures`).
+ *
+ * @example The CPU count
+ * ```ts
+ * import { machineInfo } from "./write.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(typeof machineInfo().cpus, "number");
+ * ```
  *
  * @returns Host, CPU, memory, OS and runtime versions.
  */
 export function machineInfo(): Record<string, unknown> {
-  let cpuModel = "unknown";
-  try {
-    const m = /model name\s*:\s*(.+)/.exec(Deno.readTextFileSync("/proc/cpuinfo"));
-    if (m) cpuModel = m[1].trim();
-  } catch { /* not Linux */ }
-  const mem = Deno.systemMemoryInfo();
+  const cpuModel = tryOr(
+    () =>
+      /model name\s*:\s*(.+)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1].trim() ??
+        "unknown",
+    "unknown",
+  );
+  const memoryBytes = tryOr(() => Deno.systemMemoryInfo().total, 0);
   return {
-    hostname: Deno.hostname(),
+    hostname: tryOr(() => Deno.hostname(), ""),
     cpus: navigator.hardwareConcurrency,
     cpuModel,
-    memoryGiB: Math.round(mem.total / 2 ** 30),
-    os: `${Deno.build.os} ${Deno.osRelease()}`,
+    memoryGiB: Math.round(memoryBytes / 2 ** 30),
+    os: `${Deno.build.os} ${tryOr(() => Deno.osRelease(), "")}`.trim(),
+    arch: Deno.build.arch,
     deno: Deno.version.deno,
     v8: Deno.version.v8,
   };
@@ -279,7 +302,7 @@ export async function writeResults(
     iterationsWritten.set(dir, results.length);
   }
   const run = {
-    version: "0.1.0",
+    version: VERSION,
     ...info,
     config,
     machine: machineInfo(),

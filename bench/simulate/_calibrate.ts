@@ -15,7 +15,7 @@ import {
   fitExchangeCost,
   simulateRun,
 } from "../models/bls_cost.ts";
-import { parseCsvObjects } from "./_csv.ts";
+import { parseCsvObjects } from "../results/csv.ts";
 
 /** One measured configuration's row of `summary.csv`, as far as the simulator needs it. */
 export interface MeasuredRow {
