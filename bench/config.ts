@@ -7,6 +7,7 @@
 
 import type { TransportKind } from "../transports/transport.ts";
 import { parseImbalanceSpec } from "./models/imbalance.ts";
+import type { DelaySpec } from "./models/delay.ts";
 
 /** The workloads `bench` runs. */
 export type WorkloadKind = "alltoallv" | "dlrm";
@@ -29,8 +30,8 @@ export interface BenchConfig {
   sizes: [number, number] | null;
   /** Imbalance spec text. */
   imbalance: string;
-  /** Delay spec text. */
-  delay: string;
+  /** The delay model (`run.json` holds its text). */
+  delay: DelaySpec;
   /** How delays are spent. */
   delayMode: "busy" | "sleep";
   /** Timed iterations (null: the OSU defaults by size). */
@@ -77,8 +78,8 @@ export interface Configuration {
   iters: number;
   /** Imbalance spec text. */
   imbalance: string;
-  /** Delay spec text. */
-  delay: string;
+  /** The delay model. */
+  delay: DelaySpec;
   /** Calibration runs (lag 0, no delay) only feed the ideal model. */
   calibration?: boolean;
 }
@@ -91,7 +92,7 @@ export interface Configuration {
  * @example A balanced 1 KiB configuration
  * ```ts
  * import { knownBlockBytes } from "./config.ts";
- * const conf = { index: 0, lag: 0, sizeBytes: 1024, repeat: 0, warmup: 0, iters: 10, imbalance: "none", delay: "none" };
+ * const conf = { index: 0, lag: 0, sizeBytes: 1024, repeat: 0, warmup: 0, iters: 10, imbalance: "none", delay: { kind: "none" as const } };
  * if (knownBlockBytes("alltoallv", conf) !== 1024) throw new Error("balanced sizes are known");
  * if (knownBlockBytes("alltoallv", { ...conf, imbalance: "hot:0:4" }) !== undefined) throw new Error("not known");
  * ```
@@ -113,7 +114,7 @@ export function knownBlockBytes(workload: WorkloadKind, conf: Configuration): nu
  * @example The native path of a balanced sweep
  * ```ts
  * import { collectivePath } from "./config.ts";
- * const conf = { index: 0, lag: 1, sizeBytes: 8, repeat: 0, warmup: 0, iters: 10, imbalance: "none", delay: "none" };
+ * const conf = { index: 0, lag: 1, sizeBytes: 8, repeat: 0, warmup: 0, iters: 10, imbalance: "none", delay: { kind: "none" as const } };
  * if (collectivePath("native", "alltoallv", conf) !== "native-known-counts") throw new Error("wrong");
  * ```
  *
@@ -129,6 +130,23 @@ export function collectivePath(
 ): "p2p" | "native" | "native-known-counts" {
   if (collective === "p2p") return "p2p";
   return knownBlockBytes(workload, conf) === undefined ? "native" : "native-known-counts";
+}
+
+/**
+ * The lags a sweep runs: the given ones and 0 (the synchronous baseline every
+ * BLS row is compared with), each once, in increasing order.
+ *
+ * @example Lag 0 joins
+ * ```ts
+ * import { normalizeLags } from "./config.ts";
+ * if (normalizeLags([4, 1, 4]).join(",") !== "0,1,4") throw new Error("bad");
+ * ```
+ *
+ * @param lags The lag bounds asked for.
+ * @returns The lags to run.
+ */
+export function normalizeLags(lags: readonly number[]): number[] {
+  return [...new Set([0, ...lags])].sort((a, b) => a - b);
 }
 
 /** OSU's defaults: 1000 timed after 100 warm-up up to 8 KiB, 100 after 10 above. */
@@ -167,7 +185,7 @@ export function sweepSizes(range: [number, number]): number[] {
  * ```ts
  * import { expandSweep } from "./config.ts";
  * const c = expandSweep({ workload: "alltoallv", transport: "tcp", collective: "p2p", ranks: 2,
- *   lags: [3], sizes: [8, 8], imbalance: "none", delay: "none", delayMode: "sleep", iters: 10,
+ *   lags: [3], sizes: [8, 8], imbalance: "none", delay: { kind: "none" }, delayMode: "sleep", iters: 10,
  *   warmup: 1, repeat: 1, seed: 1, validate: false, progress: "thread", timeoutS: 60, out: "r",
  *   formats: ["csv"], strict: false, extra: {} });
  * if (c.map((x) => x.lag).join(",") !== "0,3") throw new Error("bad");
@@ -177,10 +195,10 @@ export function sweepSizes(range: [number, number]): number[] {
  * @returns The configurations in run order.
  */
 export function expandSweep(config: BenchConfig): Configuration[] {
-  const lags = [...new Set([0, ...config.lags])].sort((a, b) => a - b);
+  const lags = normalizeLags(config.lags);
   const sizes: (number | null)[] = config.sizes ? sweepSizes(config.sizes) : [null];
   const out: Configuration[] = [];
-  const delayed = config.delay !== "none";
+  const delayed = config.delay.kind !== "none";
   for (const sizeBytes of sizes) {
     const osu = osuIterations(sizeBytes ?? 0);
     const iters = config.iters ?? (sizeBytes === null ? 100 : osu.iters);
@@ -194,7 +212,7 @@ export function expandSweep(config: BenchConfig): Configuration[] {
         warmup,
         iters: Math.min(iters, 200),
         imbalance: config.imbalance,
-        delay: "none",
+        delay: { kind: "none" },
         calibration: true,
       });
     }

@@ -12,8 +12,8 @@ import {
   InvalidArgumentError,
   Option,
 } from "@commander-js/extra-typings";
-import { type BenchConfig, expandSweep } from "../bench/config.ts";
-import { checkDelaySpec, formatDelaySpec, parseDelaySpec } from "../bench/models/delay.ts";
+import { type BenchConfig, expandSweep, normalizeLags } from "../bench/config.ts";
+import { checkDelaySpec, parseDelaySpec } from "../bench/models/delay.ts";
 import {
   checkImbalanceSpec,
   formatImbalanceSpec,
@@ -21,6 +21,7 @@ import {
 } from "../bench/models/imbalance.ts";
 import { launchLocal } from "../bench/run/launcher.ts";
 import { createProgress } from "../bench/run/progress_bar.ts";
+import { decodeProgress } from "../bench/run/progress_events.ts";
 import { runRank } from "../bench/run/rank.ts";
 import { osuTable, type SummaryRow, summaryTable } from "../bench/results/write.ts";
 import {
@@ -243,10 +244,10 @@ export function configFromFlags(flags: BenchFlags): Promise<BenchConfig> {
     mpi: flags.mpi,
     collective: flags.collective,
     ranks,
-    lags: [...new Set([0, ...flags.lag])].sort((a, b) => a - b),
+    lags: normalizeLags(flags.lag),
     sizes: workload === "alltoallv" ? flags.sizes ?? [8, 1 << 20] : null,
     imbalance: formatImbalanceSpec(imbalance),
-    delay: formatDelaySpec(delay),
+    delay,
     delayMode: flags.delayMode,
     iters: flags.iters ?? null,
     warmup: flags.warmup ?? null,
@@ -323,7 +324,7 @@ export function blsGainLine(config: BenchConfig, rows: SummaryRow[]): string {
   let line =
     `BLS gain: lag ${best.lag} runs at ${speedup.toFixed(2)}x the synchronous ${unit}${where}` +
     ` (${rate(best)} vs ${rate(sync)}).`;
-  if (config.delay === "none" && config.imbalance === "none" && speedup < 1.2) {
+  if (config.delay.kind === "none" && config.imbalance === "none" && speedup < 1.2) {
     line += " Balanced, undelayed runs gain little, as the paper finds; try --delay exp:2ms.";
   }
   return `${line}\nResults in ${config.out}`;
@@ -399,7 +400,7 @@ async function runBench(flags: BenchFlags): Promise<void> {
 }
 
 /**
- * On a terminal, a progress bar drawn from rank 0's `@progress` lines (the
+ * On a terminal, a progress bar drawn from rank 0's progress events (the
  * configuration, its iteration and the ETA); elsewhere rank 0's one line per
  * finished configuration is printed as it is.
  */
@@ -412,24 +413,21 @@ function progressDisplay(
   return {
     env: { BLSBENCH_PROGRESS: "1" },
     onStderr(rank, line) {
-      if (rank === 0 && line.startsWith("@progress ")) {
-        const [, kind, ...rest] = line.split(" ");
-        if (kind === "start") progress.startConfig(rest.slice(3).join(" "), Number(rest[2]));
-        else if (kind === "tick") progress.tick(Number(rest[0]) + 1);
-        else if (kind === "end") progress.endConfig(rest.join(" "));
+      const event = rank === 0 ? decodeProgress(line) : undefined;
+      if (!event) {
+        console.error(rank === 0 ? line : `[rank ${rank}] ${line}`);
         return;
       }
-      const done = /^\[(\d+)\/(\d+)\] (.*)$/.exec(line);
-      if (rank === 0 && done && open) {
-        // The bar prints the label itself: pass only what was measured.
-        progress.endConfig(done[3].slice(done[3].indexOf(": ") + 2));
-        if (done[1] === done[2]) {
+      if (!open) return;
+      if (event.kind === "start") progress.startConfig(event.label, event.iters);
+      else if (event.kind === "tick") progress.tick(event.iteration + 1);
+      else {
+        progress.endConfig(event.summary);
+        if (event.index === event.total) {
           progress.finish();
           open = false;
         }
-        return;
       }
-      console.error(rank === 0 ? line : `[rank ${rank}] ${line}`);
     },
   };
 }

@@ -13,6 +13,7 @@ import { writeFileAtomic } from "../../util/atomic.ts";
 import { type BenchConfig, collectivePath, type Configuration } from "../config.ts";
 import type { RankRecord } from "../records.ts";
 import { idealItersPerSecond } from "../models/bls_cost.ts";
+import { formatDelaySpec } from "../models/delay.ts";
 import { mean, quantile } from "./stats.ts";
 
 /** The columns `bench` writes to `summary.csv`, in order: the required ones, then extras. */
@@ -76,7 +77,7 @@ export function summarize(config: BenchConfig, result: ConfigurationResult): Sum
     lag: conf.lag,
     size_bytes: conf.sizeBytes,
     imbalance: conf.imbalance,
-    delay: conf.delay,
+    delay: formatDelaySpec(conf.delay),
     delay_mode: config.delayMode,
     iters: conf.iters,
     iters_per_s: round(conf.iters / (slowest / 1e6)),
@@ -127,7 +128,7 @@ export function finishSummary(results: ConfigurationResult[], rows: SummaryRow[]
     if (res.conf.lag !== 0) return;
     const perIterUs = 1e6 / Number(row.iters_per_s);
     const sizeKey = `${row.size_bytes}|${row.imbalance}`;
-    if (res.conf.delay === "none" && !commUs.has(sizeKey)) {
+    if (res.conf.delay.kind === "none" && !commUs.has(sizeKey)) {
       if (row.workload === "dlrm" && typeof row.blocked_p50_us === "number") {
         const exchange = Math.min(row.blocked_p50_us, perIterUs);
         commUs.set(sizeKey, exchange);
@@ -194,7 +195,7 @@ export function iterationsCsv(config: BenchConfig, results: ConfigurationResult[
       conf.lag,
       conf.sizeBytes ?? "",
       q(conf.imbalance),
-      q(conf.delay),
+      q(formatDelaySpec(conf.delay)),
       conf.repeat,
     ].join(",");
     for (const r of records) {
@@ -304,7 +305,7 @@ export async function writeResults(
   const run = {
     version: VERSION,
     ...info,
-    config,
+    config: { ...config, delay: formatDelaySpec(config.delay) },
     machine: machineInfo(),
     configurations: results.length,
   };

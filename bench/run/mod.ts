@@ -6,3 +6,4 @@
 export * from "./launcher.ts";
 export * from "./rank.ts";
 export * from "./progress_bar.ts";
+export * from "./progress_events.ts";

@@ -9,7 +9,7 @@
 import { runInference } from "../../dlrm/distributed.ts";
 import type { Comm } from "../../collectives/communicator.ts";
 import type { BenchConfig, Configuration } from "../config.ts";
-import { applyDelay, drawDelayUs, parseDelaySpec } from "../models/delay.ts";
+import { applyDelay, drawDelayUs } from "../models/delay.ts";
 import { dataPath, type DlrmSettings, type PreparedDlrm, prepareDlrm } from "./dlrm_setup.ts";
 import { firstRows } from "../../datasets/stream.ts";
 import type { ModelInput } from "../../dlrm/model.ts";
@@ -57,7 +57,7 @@ export async function runDlrmConfiguration(
   const d = model.config.embeddingDim;
   const tables = model.config.tableSizes.length;
   const mine = shards[comm.rank].length;
-  const delay = parseDelaySpec(conf.delay);
+  const delay = conf.delay;
 
   if (conf.warmup > 0) {
     await runInference(comm.alltoallv(conf.lag, conf.warmup), model, dataset, {
