@@ -6,10 +6,13 @@
  */
 
 import {
+  type Command,
   type CommandUnknownOpts,
   InvalidArgumentError,
   type Option,
+  type OptionValues,
 } from "@commander-js/extra-typings";
+import { parseAddress } from "../transports/environment.ts";
 import { RunError, UsageError } from "../util/errors.ts";
 
 /**
@@ -132,6 +135,35 @@ export function defaultText<O extends Option>(option: O, text: string): O {
  */
 export function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
+}
+
+/**
+ * Adds the flags of a rank started by hand or by another launcher (`bench` and
+ * `predict`): `--bind`, `--master`, `--rank`, `--world-size`.
+ *
+ * @param cmd The command.
+ * @returns The command, its option types extended.
+ */
+export function addRankOptions<Args extends unknown[], Opts extends OptionValues>(
+  cmd: Command<Args, Opts>,
+) {
+  return cmd
+    .option("--bind <addr>", "address this rank listens on (default: 127.0.0.1)")
+    .option(
+      "--master <host:port>",
+      "rendezvous address (default: MASTER_ADDR:MASTER_PORT)",
+      specOption(parseAddress),
+    )
+    .option(
+      "--rank <n>",
+      "this rank, with --launcher none (default: from the environment)",
+      intOption(0),
+    )
+    .option(
+      "--world-size <n>",
+      "number of ranks, with --launcher none (default: from the environment, else --ranks)",
+      intOption(1),
+    );
 }
 
 /** Whether `--debug` was given anywhere on the command line. */

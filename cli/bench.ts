@@ -24,13 +24,10 @@ import { createProgress } from "../bench/run/progress_bar.ts";
 import { decodeProgress } from "../bench/run/progress_events.ts";
 import { runRank } from "../bench/run/rank.ts";
 import { osuTable, type SummaryRow, summaryTable } from "../bench/results/write.ts";
-import {
-  masterFromEnvironment,
-  parseAddress,
-  rankFromEnvironment,
-} from "../transports/environment.ts";
+import { masterFromEnvironment, rankFromEnvironment } from "../transports/environment.ts";
 import { UsageError } from "../util/errors.ts";
 import {
+  addRankOptions,
   defaultText,
   examples,
   intListOption,
@@ -156,25 +153,9 @@ function benchOptions() {
         "none when a rank environment is set, mpirun for --transport mpi, else local",
       ).choices(["local", "mpirun", "none"] as const),
     )
-    .option("--bind <addr>", "address this rank listens on (default: 127.0.0.1)")
-    .option(
-      "--master <host:port>",
-      "rendezvous address (default: MASTER_ADDR:MASTER_PORT)",
-      specOption(parseAddress),
-    )
-    .option(
-      "--rank <n>",
-      "this rank, with --launcher none (default: from the environment)",
-      intOption(0),
-    )
-    .option(
-      "--world-size <n>",
-      "number of ranks, with --launcher none (default: from the environment, else --ranks)",
-      intOption(1),
-    )
     .option("--figure <id>", "tag the summary rows with a figure id (used by figures)")
     .option("--debug", "print stack traces on errors");
-  return addDlrmDataOptions(addDlrmOptions(cmd));
+  return addDlrmDataOptions(addDlrmOptions(addRankOptions(cmd)));
 }
 
 /** The parsed `bench` flags, as commander types them. */

@@ -10,15 +10,11 @@ import { openComm } from "../collectives/communicator.ts";
 import { prepareDlrm } from "../bench/workloads/dlrm_setup.ts";
 import { launchLocal } from "../bench/run/launcher.ts";
 import { mergePredictions, runInference } from "../dlrm/distributed.ts";
-import {
-  masterFromEnvironment,
-  parseAddress,
-  rankFromEnvironment,
-} from "../transports/environment.ts";
+import { masterFromEnvironment, rankFromEnvironment } from "../transports/environment.ts";
 import { startRendezvousStore } from "../transports/rendezvous.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { UsageError } from "../util/errors.ts";
-import { defaultText, examples, intOption, numberOption, specOption } from "./_common.ts";
+import { addRankOptions, defaultText, examples, intOption, numberOption } from "./_common.ts";
 import { addDlrmOptions, dlrmSettingsFromFlags } from "./_dlrm_options.ts";
 
 function predictOptions() {
@@ -50,24 +46,8 @@ function predictOptions() {
         "none for one rank or when a rank environment is set, else local",
       ).choices(["local", "none"] as const),
     )
-    .option("--bind <addr>", "address this rank listens on (default: 127.0.0.1)")
-    .option(
-      "--master <host:port>",
-      "rendezvous address (default: MASTER_ADDR:MASTER_PORT)",
-      specOption(parseAddress),
-    )
-    .option(
-      "--rank <n>",
-      "this rank, with --launcher none (default: from the environment)",
-      intOption(0),
-    )
-    .option(
-      "--world-size <n>",
-      "number of ranks, with --launcher none (default: from the environment, else --ranks)",
-      intOption(1),
-    )
     .option("--debug", "print stack traces on errors");
-  return addDlrmOptions(cmd);
+  return addDlrmOptions(addRankOptions(cmd));
 }
 
 type PredictFlags = ReturnType<ReturnType<typeof predictOptions>["opts"]>;
