@@ -360,7 +360,7 @@ async function runBench(flags: BenchFlags): Promise<void> {
     return;
   }
   if (launcher === "mpirun") {
-    const { launchMpirun } = await import("../bench/run/_mpirun.ts");
+    const { launchMpirun } = await import("../bench/run/mpirun.ts");
     await launchMpirun(config, command);
     return;
   }
