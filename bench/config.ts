@@ -6,7 +6,7 @@
  */
 
 import type { TransportKind } from "../transports/transport.ts";
-import { parseImbalanceSpec } from "./models/imbalance.ts";
+import type { ImbalanceSpec } from "./models/imbalance.ts";
 import type { DelaySpec } from "./models/delay.ts";
 
 /** The workloads `bench` runs. */
@@ -28,8 +28,8 @@ export interface BenchConfig {
   lags: number[];
   /** Bytes per peer, min and max (powers of two between), for alltoallv. */
   sizes: [number, number] | null;
-  /** Imbalance spec text. */
-  imbalance: string;
+  /** The imbalance model (`run.json` holds its text). */
+  imbalance: ImbalanceSpec;
   /** The delay model (`run.json` holds its text). */
   delay: DelaySpec;
   /** How delays are spent. */
@@ -76,8 +76,8 @@ export interface Configuration {
   warmup: number;
   /** Timed iterations. */
   iters: number;
-  /** Imbalance spec text. */
-  imbalance: string;
+  /** The imbalance model. */
+  imbalance: ImbalanceSpec;
   /** The delay model. */
   delay: DelaySpec;
   /** Calibration runs (lag 0, no delay) only feed the ideal model. */
@@ -92,9 +92,10 @@ export interface Configuration {
  * @example A balanced 1 KiB configuration
  * ```ts
  * import { knownBlockBytes } from "./config.ts";
- * const conf = { index: 0, lag: 0, sizeBytes: 1024, repeat: 0, warmup: 0, iters: 10, imbalance: "none", delay: { kind: "none" as const } };
+ * const conf = { index: 0, lag: 0, sizeBytes: 1024, repeat: 0, warmup: 0, iters: 10, imbalance: { kind: "none" as const }, delay: { kind: "none" as const } };
  * if (knownBlockBytes("alltoallv", conf) !== 1024) throw new Error("balanced sizes are known");
- * if (knownBlockBytes("alltoallv", { ...conf, imbalance: "hot:0:4" }) !== undefined) throw new Error("not known");
+ * const hot = { kind: "hot" as const, rank: 0, factor: 4 };
+ * if (knownBlockBytes("alltoallv", { ...conf, imbalance: hot }) !== undefined) throw new Error("not known");
  * ```
  *
  * @param workload The workload.
@@ -103,7 +104,7 @@ export interface Configuration {
  */
 export function knownBlockBytes(workload: WorkloadKind, conf: Configuration): number | undefined {
   if (workload !== "alltoallv" || conf.sizeBytes === null) return undefined;
-  return parseImbalanceSpec(conf.imbalance).kind === "none" ? conf.sizeBytes : undefined;
+  return conf.imbalance.kind === "none" ? conf.sizeBytes : undefined;
 }
 
 /**
@@ -114,7 +115,7 @@ export function knownBlockBytes(workload: WorkloadKind, conf: Configuration): nu
  * @example The native path of a balanced sweep
  * ```ts
  * import { collectivePath } from "./config.ts";
- * const conf = { index: 0, lag: 1, sizeBytes: 8, repeat: 0, warmup: 0, iters: 10, imbalance: "none", delay: { kind: "none" as const } };
+ * const conf = { index: 0, lag: 1, sizeBytes: 8, repeat: 0, warmup: 0, iters: 10, imbalance: { kind: "none" as const }, delay: { kind: "none" as const } };
  * if (collectivePath("native", "alltoallv", conf) !== "native-known-counts") throw new Error("wrong");
  * ```
  *
@@ -185,7 +186,7 @@ export function sweepSizes(range: [number, number]): number[] {
  * ```ts
  * import { expandSweep } from "./config.ts";
  * const c = expandSweep({ workload: "alltoallv", transport: "tcp", collective: "p2p", ranks: 2,
- *   lags: [3], sizes: [8, 8], imbalance: "none", delay: { kind: "none" }, delayMode: "sleep", iters: 10,
+ *   lags: [3], sizes: [8, 8], imbalance: { kind: "none" }, delay: { kind: "none" }, delayMode: "sleep", iters: 10,
  *   warmup: 1, repeat: 1, seed: 1, validate: false, progress: "thread", timeoutS: 60, out: "r",
  *   formats: ["csv"], strict: false, extra: {} });
  * if (c.map((x) => x.lag).join(",") !== "0,3") throw new Error("bad");

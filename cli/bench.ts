@@ -14,11 +14,7 @@ import {
 } from "@commander-js/extra-typings";
 import { type BenchConfig, expandSweep, normalizeLags } from "../bench/config.ts";
 import { checkDelaySpec, parseDelaySpec } from "../bench/models/delay.ts";
-import {
-  checkImbalanceSpec,
-  formatImbalanceSpec,
-  parseImbalanceSpec,
-} from "../bench/models/imbalance.ts";
+import { checkImbalanceSpec, parseImbalanceSpec } from "../bench/models/imbalance.ts";
 import { launchLocal } from "../bench/run/launcher.ts";
 import { createProgress } from "../bench/run/progress_bar.ts";
 import { decodeProgress } from "../bench/run/progress_events.ts";
@@ -227,7 +223,7 @@ export function configFromFlags(flags: BenchFlags): Promise<BenchConfig> {
     ranks,
     lags: normalizeLags(flags.lag),
     sizes: workload === "alltoallv" ? flags.sizes ?? [8, 1 << 20] : null,
-    imbalance: formatImbalanceSpec(imbalance),
+    imbalance,
     delay,
     delayMode: flags.delayMode,
     iters: flags.iters ?? null,
@@ -305,7 +301,7 @@ export function blsGainLine(config: BenchConfig, rows: SummaryRow[]): string {
   let line =
     `BLS gain: lag ${best.lag} runs at ${speedup.toFixed(2)}x the synchronous ${unit}${where}` +
     ` (${rate(best)} vs ${rate(sync)}).`;
-  if (config.delay.kind === "none" && config.imbalance === "none" && speedup < 1.2) {
+  if (config.delay.kind === "none" && config.imbalance.kind === "none" && speedup < 1.2) {
     line += " Balanced, undelayed runs gain little, as the paper finds; try --delay exp:2ms.";
   }
   return `${line}\nResults in ${config.out}`;

@@ -14,6 +14,7 @@ import { type BenchConfig, collectivePath, type Configuration } from "../config.
 import type { RankRecord } from "../records.ts";
 import { idealItersPerSecond } from "../models/bls_cost.ts";
 import { formatDelaySpec } from "../models/delay.ts";
+import { formatImbalanceSpec } from "../models/imbalance.ts";
 import { mean, quantile } from "./stats.ts";
 
 /** The columns `bench` writes to `summary.csv`, in order: the required ones, then extras. */
@@ -76,7 +77,7 @@ export function summarize(config: BenchConfig, result: ConfigurationResult): Sum
     ranks: records.length,
     lag: conf.lag,
     size_bytes: conf.sizeBytes,
-    imbalance: conf.imbalance,
+    imbalance: formatImbalanceSpec(conf.imbalance),
     delay: formatDelaySpec(conf.delay),
     delay_mode: config.delayMode,
     iters: conf.iters,
@@ -194,7 +195,7 @@ export function iterationsCsv(config: BenchConfig, results: ConfigurationResult[
       records.length,
       conf.lag,
       conf.sizeBytes ?? "",
-      q(conf.imbalance),
+      q(formatImbalanceSpec(conf.imbalance)),
       q(formatDelaySpec(conf.delay)),
       conf.repeat,
     ].join(",");
@@ -305,7 +306,11 @@ export async function writeResults(
   const run = {
     version: VERSION,
     ...info,
-    config: { ...config, delay: formatDelaySpec(config.delay) },
+    config: {
+      ...config,
+      imbalance: formatImbalanceSpec(config.imbalance),
+      delay: formatDelaySpec(config.delay),
+    },
     machine: machineInfo(),
     configurations: results.length,
   };

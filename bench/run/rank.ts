@@ -14,6 +14,7 @@
 
 import { encodeProgress } from "./progress_events.ts";
 import { formatDelaySpec } from "../models/delay.ts";
+import { formatImbalanceSpec } from "../models/imbalance.ts";
 import { bindToCpu } from "../../util/affinity.ts";
 import { sleep } from "../../transports/deadline.ts";
 import { startRendezvousStore } from "../../transports/rendezvous.ts";
@@ -170,7 +171,9 @@ export function describePosition(
 export function describeConfiguration(conf: Configuration): string {
   const parts = [`lag ${conf.lag}`];
   if (conf.sizeBytes !== null) parts.push(`${conf.sizeBytes} B`);
-  if (conf.imbalance !== "none") parts.push(`imbalance ${conf.imbalance}`);
+  if (conf.imbalance.kind !== "none") {
+    parts.push(`imbalance ${formatImbalanceSpec(conf.imbalance)}`);
+  }
   if (conf.delay.kind !== "none") parts.push(`delay ${formatDelaySpec(conf.delay)}`);
   if (conf.calibration) parts.push("calibration");
   return parts.join(", ");

@@ -12,7 +12,7 @@ import { checkBlock, fillBlock } from "./blocks.ts";
 import type { Comm } from "../../collectives/communicator.ts";
 import { type Configuration, knownBlockBytes } from "../config.ts";
 import { applyDelay, drawDelayUs } from "../models/delay.ts";
-import { blockSize, parseImbalanceSpec } from "../models/imbalance.ts";
+import { blockSize } from "../models/imbalance.ts";
 import { emptyRecord, type RankRecord } from "../records.ts";
 
 /** Settings shared by every configuration of a run. */
@@ -45,7 +45,7 @@ export async function runAlltoallvConfiguration(
 ): Promise<RankRecord> {
   const { rank, size } = comm;
   const delay = conf.delay;
-  const imbalance = parseImbalanceSpec(conf.imbalance);
+  const imbalance = conf.imbalance;
   const base = conf.sizeBytes ?? 0;
   const record = emptyRecord(rank, conf.iters);
   let mismatch: string | undefined;
