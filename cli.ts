@@ -10,8 +10,9 @@
  * @module
  */
 
-import { Command, CommanderError } from "@commander-js/extra-typings";
-import { debugEnabled, reportError } from "./cli/_common.ts";
+import { Command, CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
+import { debugEnabled, reportError, styleHelp } from "./cli/_common.ts";
+import { VERSION } from "./bench/results/write.ts";
 import { benchCommand } from "./cli/bench.ts";
 import { figuresCommand } from "./cli/figures.ts";
 import { reportCommand } from "./cli/report.ts";
@@ -25,10 +26,10 @@ import { adviseCommand } from "./cli/advise.ts";
  *
  * @returns The root command.
  */
-export function buildCli(): Command {
+export function buildCli(): CommandUnknownOpts {
   const program = new Command("blsbench")
-    .description("Benchmark synchronous and bounded-lag-synchronous alltoallv collectives")
-    .version("0.1.0")
+    .description("benchmark synchronous and bounded-lag-synchronous alltoallv collectives")
+    .version(VERSION)
     .option("--debug", "print stack traces on errors")
     .showHelpAfterError(false);
   program.addCommand(benchCommand());
@@ -38,7 +39,8 @@ export function buildCli(): Command {
   program.addCommand(dataCommand());
   program.addCommand(simulateCommand());
   program.addCommand(adviseCommand());
-  return program as unknown as Command;
+  styleHelp(program);
+  return program;
 }
 
 /**
@@ -49,7 +51,7 @@ export function buildCli(): Command {
  */
 export async function main(args: string[]): Promise<number> {
   const program = buildCli();
-  const configure = (cmd: Command) => {
+  const configure = (cmd: CommandUnknownOpts) => {
     cmd.exitOverride();
     cmd.configureOutput({
       writeErr: (s) => {
@@ -58,7 +60,7 @@ export async function main(args: string[]): Promise<number> {
         if (line) console.error(`error: ${line}`);
       },
     });
-    for (const sub of cmd.commands) configure(sub as unknown as Command);
+    for (const sub of cmd.commands) configure(sub);
   };
   configure(program);
   try {

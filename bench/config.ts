@@ -6,7 +6,8 @@
  */
 
 import type { TransportKind } from "../transports/transport.ts";
-import { parseImbalanceSpec } from "./models/imbalance.ts";
+import type { ImbalanceSpec } from "./models/imbalance.ts";
+import type { DelaySpec } from "./models/delay.ts";
 
 /** The workloads `bench` runs. */
 export type WorkloadKind = "alltoallv" | "dlrm";
@@ -27,10 +28,10 @@ export interface BenchConfig {
   lags: number[];
   /** Bytes per peer, min and max (powers of two between), for alltoallv. */
   sizes: [number, number] | null;
-  /** Imbalance spec text. */
-  imbalance: string;
-  /** Delay spec text. */
-  delay: string;
+  /** The imbalance model (`run.json` holds its text). */
+  imbalance: ImbalanceSpec;
+  /** The delay model (`run.json` holds its text). */
+  delay: DelaySpec;
   /** How delays are spent. */
   delayMode: "busy" | "sleep";
   /** Timed iterations (null: the OSU defaults by size). */
@@ -81,10 +82,10 @@ export interface Configuration {
   warmup: number;
   /** Timed iterations. */
   iters: number;
-  /** Imbalance spec text. */
-  imbalance: string;
-  /** Delay spec text. */
-  delay: string;
+  /** The imbalance model. */
+  imbalance: ImbalanceSpec;
+  /** The delay model. */
+  delay: DelaySpec;
   /** Calibration runs (lag 0, no delay) only feed the ideal model. */
   calibration?: boolean;
 }
@@ -97,9 +98,10 @@ export interface Configuration {
  * @example A balanced 1 KiB configuration
  * ```ts
  * import { knownBlockBytes } from "./config.ts";
- * const conf = { index: 0, lag: 0, sizeBytes: 1024, repeat: 0, warmup: 0, iters: 10, imbalance: "none", delay: "none" };
+ * const conf = { index: 0, lag: 0, sizeBytes: 1024, repeat: 0, warmup: 0, iters: 10, imbalance: { kind: "none" as const }, delay: { kind: "none" as const } };
  * if (knownBlockBytes("alltoallv", conf) !== 1024) throw new Error("balanced sizes are known");
- * if (knownBlockBytes("alltoallv", { ...conf, imbalance: "hot:0:4" }) !== undefined) throw new Error("not known");
+ * const hot = { kind: "hot" as const, rank: 0, factor: 4 };
+ * if (knownBlockBytes("alltoallv", { ...conf, imbalance: hot }) !== undefined) throw new Error("not known");
  * ```
  *
  * @param workload The workload.
@@ -108,7 +110,7 @@ export interface Configuration {
  */
 export function knownBlockBytes(workload: WorkloadKind, conf: Configuration): number | undefined {
   if (workload !== "alltoallv" || conf.sizeBytes === null) return undefined;
-  return parseImbalanceSpec(conf.imbalance).kind === "none" ? conf.sizeBytes : undefined;
+  return conf.imbalance.kind === "none" ? conf.sizeBytes : undefined;
 }
 
 /**
@@ -119,7 +121,7 @@ export function knownBlockBytes(workload: WorkloadKind, conf: Configuration): nu
  * @example The native path of a balanced sweep
  * ```ts
  * import { collectivePath } from "./config.ts";
- * const conf = { index: 0, lag: 1, sizeBytes: 8, repeat: 0, warmup: 0, iters: 10, imbalance: "none", delay: "none" };
+ * const conf = { index: 0, lag: 1, sizeBytes: 8, repeat: 0, warmup: 0, iters: 10, imbalance: { kind: "none" as const }, delay: { kind: "none" as const } };
  * if (collectivePath("native", "alltoallv", conf) !== "native-known-counts") throw new Error("wrong");
  * ```
  *
@@ -135,6 +137,23 @@ export function collectivePath(
 ): "p2p" | "native" | "native-known-counts" {
   if (collective === "p2p") return "p2p";
   return knownBlockBytes(workload, conf) === undefined ? "native" : "native-known-counts";
+}
+
+/**
+ * The lags a sweep runs: the given ones and 0 (the synchronous baseline every
+ * BLS row is compared with), each once, in increasing order.
+ *
+ * @example Lag 0 joins
+ * ```ts
+ * import { normalizeLags } from "./config.ts";
+ * if (normalizeLags([4, 1, 4]).join(",") !== "0,1,4") throw new Error("bad");
+ * ```
+ *
+ * @param lags The lag bounds asked for.
+ * @returns The lags to run.
+ */
+export function normalizeLags(lags: readonly number[]): number[] {
+  return [...new Set([0, ...lags])].sort((a, b) => a - b);
 }
 
 /** OSU's defaults: 1000 timed after 100 warm-up up to 8 KiB, 100 after 10 above. */
@@ -175,12 +194,13 @@ export function sweepSizes(range: [number, number]): number[] {
  * ```ts
  * import { expandSweep } from "./config.ts";
  * const c = expandSweep({ workload: "alltoallv", transport: "tcp", collective: "p2p", ranks: 2,
- *   lags: [3], sizes: [8, 8], imbalance: "none", delay: "none", delayMode: "sleep", iters: 10,
+ *   lags: [3], sizes: [8, 8], imbalance: { kind: "none" }, delay: { kind: "none" }, delayMode: "sleep", iters: 10,
  *   warmup: 1, repeat: 1, seed: 1, validate: false, progress: "thread", timeoutS: 60, out: "r",
  *   formats: ["csv"], strict: false, extra: {} });
  * if (c.map((x) => x.lag).join(",") !== "0,3") throw new Error("bad");
  * const r = expandSweep({ workload: "alltoallv", transport: "tcp", collective: "p2p", ranks: 2,
- *   lags: [1, 2], sizes: [8, 8], imbalance: "none", delay: "none", delayMode: "sleep", iters: 10,
+ *   lags: [1, 2], sizes: [8, 8], imbalance: { kind: "none" }, delay: { kind: "none" },
+ *   delayMode: "sleep", iters: 10,
  *   warmup: 1, repeat: 3, seed: 1, validate: false, progress: "thread", timeoutS: 60, out: "r",
  *   formats: ["csv"], strict: false, extra: {} });
  * if (r.map((x) => x.lag).join(",") !== "0,1,2,1,2,0,2,0,1") throw new Error("not rotated");
@@ -190,10 +210,10 @@ export function sweepSizes(range: [number, number]): number[] {
  * @returns The configurations in run order.
  */
 export function expandSweep(config: BenchConfig): Configuration[] {
-  const lags = [...new Set([0, ...config.lags])].sort((a, b) => a - b);
+  const lags = normalizeLags(config.lags);
   const sizes: (number | null)[] = config.sizes ? sweepSizes(config.sizes) : [null];
   const out: Configuration[] = [];
-  const delayed = config.delay !== "none";
+  const delayed = config.delay.kind !== "none";
   for (const sizeBytes of sizes) {
     const osu = osuIterations(sizeBytes ?? 0);
     const iters = config.iters ?? (sizeBytes === null ? 100 : osu.iters);
@@ -207,7 +227,7 @@ export function expandSweep(config: BenchConfig): Configuration[] {
         warmup,
         iters: Math.min(iters, 200),
         imbalance: config.imbalance,
-        delay: "none",
+        delay: { kind: "none" },
         calibration: true,
       });
     }

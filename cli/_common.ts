@@ -5,7 +5,14 @@
  * @module
  */
 
-import { InvalidArgumentError } from "@commander-js/extra-typings";
+import {
+  type Command,
+  type CommandUnknownOpts,
+  InvalidArgumentError,
+  type Option,
+  type OptionValues,
+} from "@commander-js/extra-typings";
+import { parseAddress } from "../transports/environment.ts";
 import { RunError, UsageError } from "../util/errors.ts";
 
 /**
@@ -73,6 +80,90 @@ export function specOption<T>(parse: (value: string) => T): (value: string) => T
       throw new InvalidArgumentError((e as Error).message);
     }
   };
+}
+
+/**
+ * An option's help text: its description, then in one parenthesis whether it is
+ * required, its choices and its default (lists comma-separated, as typed).
+ * Off-by-default switches show no default.
+ *
+ * @param option The option.
+ * @returns The text.
+ */
+export function describeOption(option: Option): string {
+  const extra: string[] = [];
+  if (option.mandatory) extra.push("required");
+  if (option.argChoices) extra.push(`choices: ${option.argChoices.join(", ")}`);
+  const value = option.defaultValue;
+  if (option.defaultValueDescription !== undefined) {
+    extra.push(`default: ${option.defaultValueDescription}`);
+  } else if (value !== undefined && typeof value !== "boolean") {
+    extra.push(`default: ${Array.isArray(value) ? value.join(",") : String(value)}`);
+  }
+  return extra.length ? `${option.description} (${extra.join(", ")})` : option.description;
+}
+
+/**
+ * Gives a command and all its sub-commands the suite's help style (see
+ * {@link describeOption}).
+ *
+ * @param cmd The command.
+ */
+export function styleHelp(cmd: CommandUnknownOpts): void {
+  cmd.configureHelp({ optionDescription: describeOption });
+  for (const sub of cmd.commands) styleHelp(sub);
+}
+
+/**
+ * Names the default of an option whose value is worked out later (from other
+ * flags or the environment), for its help text.
+ *
+ * @param option The option.
+ * @param text What the default is.
+ * @returns The same option.
+ */
+export function defaultText<O extends Option>(option: O, text: string): O {
+  option.defaultValueDescription = text;
+  return option;
+}
+
+/**
+ * The "Examples:" block shown after a command's help.
+ *
+ * @param lines Command lines, each optionally followed by `  # what it does`.
+ * @returns The text for `addHelpText("after", ...)`.
+ */
+export function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
+}
+
+/**
+ * Adds the flags of a rank started by hand or by another launcher (`bench` and
+ * `predict`): `--bind`, `--master`, `--rank`, `--world-size`.
+ *
+ * @param cmd The command.
+ * @returns The command, its option types extended.
+ */
+export function addRankOptions<Args extends unknown[], Opts extends OptionValues>(
+  cmd: Command<Args, Opts>,
+) {
+  return cmd
+    .option("--bind <addr>", "address this rank listens on (default: 127.0.0.1)")
+    .option(
+      "--master <host:port>",
+      "rendezvous address (default: MASTER_ADDR:MASTER_PORT)",
+      specOption(parseAddress),
+    )
+    .option(
+      "--rank <n>",
+      "this rank, with --launcher none (default: from the environment)",
+      intOption(0),
+    )
+    .option(
+      "--world-size <n>",
+      "number of ranks, with --launcher none (default: from the environment, else --ranks)",
+      intOption(1),
+    );
 }
 
 /** Whether `--debug` was given anywhere on the command line. */

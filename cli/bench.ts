@@ -6,32 +6,33 @@
  */
 
 import { DEFAULT_SPIN_US } from "../collectives/progress.ts";
-import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { type BenchConfig, expandSweep } from "../bench/config.ts";
 import {
-  checkDelaySpec,
-  delayTraceCsv,
-  formatDelaySpec,
-  parseDelaySpec,
-} from "../bench/models/delay.ts";
+  Command,
+  type CommandUnknownOpts,
+  InvalidArgumentError,
+  Option,
+} from "@commander-js/extra-typings";
+import { type BenchConfig, expandSweep, normalizeLags } from "../bench/config.ts";
+import { checkDelaySpec, delayTraceCsv, parseDelaySpec } from "../bench/models/delay.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
-import {
-  checkImbalanceSpec,
-  formatImbalanceSpec,
-  parseImbalanceSpec,
-} from "../bench/models/imbalance.ts";
+import { checkImbalanceSpec, parseImbalanceSpec } from "../bench/models/imbalance.ts";
 import { launchLocal } from "../bench/run/launcher.ts";
 import { createProgress } from "../bench/run/progress_bar.ts";
-import { addDlrmOptions, type DlrmFlags, dlrmSettingsFromFlags } from "../bench/workloads/dlrm.ts";
+import { decodeProgress } from "../bench/run/progress_events.ts";
 import { runRank } from "../bench/run/rank.ts";
 import { osuTable, type SummaryRow, summaryTable } from "../bench/results/write.ts";
-import {
-  masterFromEnvironment,
-  parseAddress,
-  rankFromEnvironment,
-} from "../transports/environment.ts";
+import { masterFromEnvironment, rankFromEnvironment } from "../transports/environment.ts";
 import { UsageError } from "../util/errors.ts";
-import { intListOption, intOption, numberOption, specOption } from "./_common.ts";
+import {
+  addRankOptions,
+  defaultText,
+  examples,
+  intListOption,
+  intOption,
+  numberOption,
+  specOption,
+} from "./_common.ts";
+import { addDlrmDataOptions, addDlrmOptions, dlrmSettingsFromFlags } from "./_dlrm_options.ts";
 
 function parseSizes(value: string): [number, number] {
   const m = /^(\d+)(?::(\d+))?$/.exec(value.trim());
@@ -55,44 +56,47 @@ function parseFormats(value: string): string[] {
   return list;
 }
 
-/**
- * Builds the `bench` command.
- *
- * @returns The command.
- */
-export function benchCommand(): Command {
+function benchOptions() {
   const cmd = new Command("bench")
     .description(
-      "Run a benchmark configuration or sweep and write summary.csv, iterations.csv, run.json",
+      "run a benchmark configuration or sweep and write summary.csv, iterations.csv, run.json",
     )
     .addOption(
       new Option("--transport <kind>", "transport").choices(["tcp", "unix", "mpi"] as const)
         .default("tcp" as const),
     )
     .addOption(
-      new Option("--mpi <library>", "MPI library family").choices(["openmpi", "mpich"] as const),
+      defaultText(new Option("--mpi <library>", "MPI library family"), "openmpi")
+        .choices(["openmpi", "mpich"] as const),
     )
     .addOption(
       new Option("--collective <kind>", "p2p: this suite's collectives; native: MPI_Alltoallv")
         .choices(["p2p", "native"] as const).default("p2p" as const),
     )
     .option("--ranks <n>", "number of ranks", intOption(1), 4)
-    .option(
-      "--lag <list>",
-      "BLS lag bounds, e.g. 3 or 0,1,2,4 (0 is synchronous)",
-      intListOption(0),
-      [0, 1, 2, 4],
+    .addOption(
+      new Option("--lag <list>", "BLS lag bounds, e.g. 3 or 0,1,2,4 (0, synchronous, always runs)")
+        .argParser(intListOption(0)).default([0, 1, 2, 4]),
     )
-    .addOption(new Option("--workload <kind>", "workload").choices(["alltoallv", "dlrm"] as const))
-    .option("--sizes <min:max>", "alltoallv bytes per peer, powers of two between", parseSizes)
+    .addOption(
+      new Option("--workload <kind>", "workload").choices(["alltoallv", "dlrm"] as const)
+        .default("dlrm" as const),
+    )
+    .option(
+      "--sizes <min:max>",
+      "alltoallv bytes per peer, powers of two between (default: 8:1048576)",
+      parseSizes,
+    )
     .option(
       "--imbalance <spec>",
-      "none | hot:R:F | random:CV | zipf:S",
+      "alltoallv block sizes: none | hot:R:F | random:CV | zipf:S (default: none)",
       specOption(parseImbalanceSpec),
     )
     .option(
       "--delay <spec>",
-      "none | const:2ms | uniform:0ms:4ms | exp:2ms | lognormal:1ms:0.5 | spike:50ms:0.05 | straggler:2ms@1 | trace:FILE (rank,iter,delay_us)",
+      "per-rank delay before each exchange: none | const:2ms | uniform:0ms:4ms | exp:2ms | " +
+        "lognormal:1ms:0.5 | spike:50ms:0.05 | straggler:2ms@1 | trace:FILE (rank,iter,delay_us) " +
+        "(default: none)",
       specOption(parseDelaySpec),
     )
     .option(
@@ -104,8 +108,16 @@ export function benchCommand(): Command {
         ["busy", "sleep"] as const,
       ).default("sleep" as const),
     )
-    .option("--iters <n>", "timed iterations (default: 1000 up to 8 KiB, 100 above)", intOption(1))
-    .option("--warmup <n>", "warm-up iterations (default: 100 up to 8 KiB, 10 above)", intOption(0))
+    .option(
+      "--iters <n>",
+      "timed iterations (default: 1000 up to 8 KiB, 100 above; dlrm: 100 batches)",
+      intOption(1),
+    )
+    .option(
+      "--warmup <n>",
+      "warm-up iterations (default: 100 up to 8 KiB, 10 above; dlrm: 10 batches)",
+      intOption(0),
+    )
     .option("--repeat <n>", "repeats of every configuration", intOption(1), 1)
     .addOption(
       new Option(
@@ -135,63 +147,47 @@ export function benchCommand(): Command {
     )
     .option("--timeout <seconds>", "per-exchange and rendezvous timeout", numberOption(), 60)
     .option("--out <dir>", "results directory", "results/latest")
-    .option("--format <list>", "csv,html,json,osu", parseFormats, ["csv"])
+    .addOption(
+      new Option("--format <list>", "outputs, comma-separated: csv, html, json, osu")
+        .argParser(parseFormats).default(["csv"]),
+    )
     .option("--strict", "fail on malformed input lines", false)
     .addOption(
-      new Option(
-        "--launcher <kind>",
-        "local: spawn ranks here; mpirun; none: this process is one rank",
+      defaultText(
+        new Option(
+          "--launcher <kind>",
+          "local: spawn ranks here; mpirun; none: this process is one rank",
+        ),
+        "none when a rank environment is set, mpirun for --transport mpi, else local",
       ).choices(["local", "mpirun", "none"] as const),
     )
-    .option("--bind <addr>", "address this rank listens on (default 127.0.0.1)")
-    .option(
-      "--master <host:port>",
-      "rendezvous address (default MASTER_ADDR:MASTER_PORT)",
-      specOption(parseAddress),
-    )
-    .option("--rank <n>", "this rank (with --launcher none)", intOption(0))
-    .option("--world-size <n>", "number of ranks (with --launcher none)", intOption(1))
-    .option("--figure <id>", "tag the summary rows with a figure id (used by `figures`)")
+    .option("--figure <id>", "tag the summary rows with a figure id (used by figures)")
     .option("--debug", "print stack traces on errors");
-  addDlrmOptions(cmd as unknown as Command, true);
-  cmd.action(async (opts) => {
-    await runBench(opts as unknown as BenchFlags, cmd.args);
-  });
-  return cmd as unknown as Command;
+  return addDlrmDataOptions(addDlrmOptions(addRankOptions(cmd)));
 }
 
-/** The parsed `bench` flags. */
-export interface BenchFlags {
-  transport: "tcp" | "unix" | "mpi";
-  mpi?: "openmpi" | "mpich";
-  collective: "p2p" | "native";
-  ranks: number;
-  lag: number[];
-  workload?: "alltoallv" | "dlrm";
-  sizes?: [number, number];
-  imbalance?: ReturnType<typeof parseImbalanceSpec>;
-  delay?: ReturnType<typeof parseDelaySpec>;
-  saveDelays?: string;
-  delayMode: "busy" | "sleep";
-  iters?: number;
-  warmup?: number;
-  repeat: number;
-  order?: "interleaved" | "sequential";
-  seed: number;
-  validate: boolean;
-  progress: "thread" | "inline";
-  spinUs: number;
-  cpuBind: "core" | "none";
-  timeout: number;
-  out: string;
-  format: string[];
-  strict: boolean;
-  launcher?: "local" | "mpirun" | "none";
-  bind?: string;
-  master?: { hostname: string; port: number };
-  rank?: number;
-  worldSize?: number;
-  [extra: string]: unknown;
+/** The parsed `bench` flags, as commander types them. */
+export type BenchFlags = ReturnType<ReturnType<typeof benchOptions>["opts"]>;
+
+/**
+ * Builds the `bench` command.
+ *
+ * @returns The command.
+ */
+export function benchCommand(): CommandUnknownOpts {
+  const cmd = benchOptions()
+    .addHelpText(
+      "after",
+      examples(
+        "deno task bench                 # DLRM, generated Mini-Kaggle data, 4 ranks",
+        "deno task bench --workload alltoallv --ranks 2 --sizes 8:65536 --validate",
+        "deno task bench --delay exp:2ms --lag 0,2 --repeat 3 --format csv,html",
+      ),
+    );
+  cmd.action(async (opts) => {
+    await runBench(opts);
+  });
+  return cmd;
 }
 
 /**
@@ -202,7 +198,7 @@ export interface BenchFlags {
  * @throws UsageError naming the flag.
  */
 export function configFromFlags(flags: BenchFlags): Promise<BenchConfig> {
-  const workload = flags.workload ?? "dlrm";
+  const workload = flags.workload;
   const identity = rankFromEnvironment();
   const ranks = flags.worldSize ?? identity?.size ?? flags.ranks;
   const delay = flags.delay ?? { kind: "none" as const };
@@ -237,15 +233,15 @@ export function configFromFlags(flags: BenchFlags): Promise<BenchConfig> {
     mpi: flags.mpi,
     collective: flags.collective,
     ranks,
-    lags: [...new Set([0, ...flags.lag])].sort((a, b) => a - b),
+    lags: normalizeLags(flags.lag),
     sizes: workload === "alltoallv" ? flags.sizes ?? [8, 1 << 20] : null,
-    imbalance: formatImbalanceSpec(imbalance),
-    delay: formatDelaySpec(delay),
+    imbalance,
+    delay,
     delayMode: flags.delayMode,
     iters: flags.iters ?? null,
     warmup: flags.warmup ?? null,
     repeat: flags.repeat,
-    order: flags.order ?? "interleaved",
+    order: flags.order,
     seed: flags.seed,
     validate: flags.validate,
     progress: flags.progress,
@@ -253,31 +249,28 @@ export function configFromFlags(flags: BenchFlags): Promise<BenchConfig> {
     cpuBind: flags.cpuBind,
     timeoutS: flags.timeout,
     out: flags.out,
-    formats: flags.format,
+    formats: [...flags.format],
     strict: flags.strict,
     extra: {},
   };
   if (config.repeat < 1) throw new UsageError("Option '--repeat' must be at least 1");
   if (typeof flags.figure === "string") config.extra.figure = flags.figure;
   if (workload === "dlrm") {
-    const dlrm = dlrmSettingsFromFlags(flags as DlrmFlags, config.out, config.strict);
+    const dlrm = dlrmSettingsFromFlags(flags, config.out, config.strict);
     config.extra = { ...config.extra, dlrm, dataset: dlrm.dataset, batchSize: dlrm.batchSize };
   } else {
-    const dlrmOnly = [
-      "data",
-      "weights",
-      "batchSize",
-      "dataset",
-      "pooling",
-      "skew",
-      "rows",
-      "model",
-    ];
-    const given = dlrmOnly.find((k) => flags[k] !== undefined);
-    if (given) {
-      const flag = given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-      throw new UsageError(`Option '--${flag}' applies to '--workload dlrm' only`);
-    }
+    const dlrmOnly = {
+      data: flags.data,
+      weights: flags.weights,
+      "batch-size": flags.batchSize,
+      dataset: flags.dataset,
+      pooling: flags.pooling,
+      skew: flags.skew,
+      rows: flags.rows,
+      model: flags.model,
+    };
+    const given = Object.entries(dlrmOnly).find(([, value]) => value !== undefined);
+    if (given) throw new UsageError(`Option '--${given[0]}' applies to '--workload dlrm' only`);
   }
   return Promise.resolve(config);
 }
@@ -307,7 +300,8 @@ function printResults(config: BenchConfig, rows: SummaryRow[]): void {
  * const row = (lag: number, repeat: number, ips: number, speedup: number) => ({ lag, repeat,
  *   size_bytes: null, imbalance: "none", delay: "exp:2ms", iters_per_s: ips, samples_per_s: null,
  *   speedup_vs_sync: speedup });
- * const config = { workload: "alltoallv", lags: [0, 2], delay: "exp:2ms", imbalance: "none", out: "r" };
+ * const config = { workload: "alltoallv", lags: [0, 2], delay: { kind: "exp", meanUs: 2000 },
+ *   imbalance: { kind: "none" }, out: "r" };
  * const rows = [row(0, 0, 100, 1), row(2, 0, 120, 1.2), row(0, 1, 100, 1), row(2, 1, 140, 1.4)];
  * match(blsGainLine(config as never, rows as never), /^BLS gain, the requested lag 2: 1\.30x/);
  * ```
@@ -363,13 +357,13 @@ export function blsGainLine(config: BenchConfig, rows: SummaryRow[]): string {
     : "";
   let line = `BLS gain, ${what}: ${best.speedup.toFixed(2)}x the synchronous ${unit}${where}` +
     ` (${spread}${rate(best.rows)} vs ${rate(sync)}).`;
-  if (config.delay === "none" && config.imbalance === "none" && best.speedup < 1.2) {
+  if (config.delay.kind === "none" && config.imbalance.kind === "none" && best.speedup < 1.2) {
     line += " Balanced, undelayed runs gain little, as the paper finds; try --delay exp:2ms.";
   }
   return `${line}\nResults in ${config.out}`;
 }
 
-async function runBench(flags: BenchFlags, _args: string[]): Promise<void> {
+async function runBench(flags: BenchFlags): Promise<void> {
   const config = await configFromFlags(flags);
   const identity = rankFromEnvironment();
   const launcher = flags.launcher ??
@@ -387,10 +381,9 @@ async function runBench(flags: BenchFlags, _args: string[]): Promise<void> {
   ) {
     // Every rank draws its delays from the seed alone: they can be written here, up front.
     const iters = Math.max(...expandSweep(config).map((c) => c.iters));
-    const spec = flags.delay ?? { kind: "none" as const };
     await writeFileAtomic(
       flags.saveDelays,
-      delayTraceCsv(spec, config.seed, config.ranks, iters),
+      delayTraceCsv(config.delay, config.seed, config.ranks, iters),
     );
   }
   if (config.collective === "native") config.progress = "inline";
@@ -430,7 +423,7 @@ async function runBench(flags: BenchFlags, _args: string[]): Promise<void> {
     return;
   }
   if (launcher === "mpirun") {
-    const { launchMpirun } = await import("../bench/run/_mpirun.ts");
+    const { launchMpirun } = await import("../bench/run/mpirun.ts");
     await launchMpirun(config, command);
     return;
   }
@@ -451,7 +444,7 @@ async function runBench(flags: BenchFlags, _args: string[]): Promise<void> {
 }
 
 /**
- * On a terminal, a progress bar drawn from rank 0's `@progress` lines (the
+ * On a terminal, a progress bar drawn from rank 0's progress events (the
  * configuration, its iteration and the ETA); elsewhere rank 0's one line per
  * finished configuration is printed as it is.
  */
@@ -464,24 +457,21 @@ function progressDisplay(
   return {
     env: { BLSBENCH_PROGRESS: "1" },
     onStderr(rank, line) {
-      if (rank === 0 && line.startsWith("@progress ")) {
-        const [, kind, ...rest] = line.split(" ");
-        if (kind === "start") progress.startConfig(rest.slice(3).join(" "), Number(rest[2]));
-        else if (kind === "tick") progress.tick(Number(rest[0]) + 1);
-        else if (kind === "end") progress.endConfig(rest.join(" "));
+      const event = rank === 0 ? decodeProgress(line) : undefined;
+      if (!event) {
+        console.error(rank === 0 ? line : `[rank ${rank}] ${line}`);
         return;
       }
-      const done = /^\[(\d+)\/(\d+)\] (.*)$/.exec(line);
-      if (rank === 0 && done && open) {
-        // The bar prints the label itself: pass only what was measured.
-        progress.endConfig(done[3].slice(done[3].indexOf(": ") + 2));
-        if (done[1] === done[2]) {
+      if (!open) return;
+      if (event.kind === "start") progress.startConfig(event.label, event.iters);
+      else if (event.kind === "tick") progress.tick(event.iteration + 1);
+      else {
+        progress.endConfig(event.summary);
+        if (event.index === event.total) {
           progress.finish();
           open = false;
         }
-        return;
       }
-      console.error(rank === 0 ? line : `[rank ${rank}] ${line}`);
     },
   };
 }

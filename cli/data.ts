@@ -11,9 +11,13 @@
  * @module
  */
 
-import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import {
+  Command,
+  type CommandUnknownOpts,
+  InvalidArgumentError,
+} from "@commander-js/extra-typings";
 import { UsageError } from "../util/errors.ts";
-import { intOption } from "./_common.ts";
+import { examples, intOption } from "./_common.ts";
 import { GENERATED_KINDS, generateData, type GeneratedKind } from "../datasets/generate.ts";
 import { convertCriteoToNpz } from "../datasets/dlrm_npz.ts";
 import { DATA_FORMATS, type DataFormat, detectFormat } from "../datasets/load.ts";
@@ -64,6 +68,14 @@ function generateCommand() {
       "output file (ali-ccp-raw: the skeleton; common features beside it)",
     )
     .option("--strict", "accepted for symmetry; generated files are always well formed")
+    .addHelpText(
+      "after",
+      examples(
+        "deno task data generate --kind mini-kaggle --rows 100000 --out mk.txt",
+        "deno task data generate --kind ali-ccp-raw --rows 5000 --seed 7 --out skeleton.csv",
+        "deno task data generate --kind ali-ccp-csv --rows 5000 --out ali.csv",
+      ),
+    )
     .action(async (options) => {
       await checkOutputFolder(options.out, "--out");
       const files = await generateData(
@@ -89,6 +101,13 @@ function convertCommand() {
     )
     .option("--compress", "deflate the arrays (numpy.savez_compressed, as DLRM writes)")
     .option("--strict", "fail on the first malformed line instead of skipping it")
+    .addHelpText(
+      "after",
+      examples(
+        "deno task data convert --input mk.txt --output mk.npz",
+        "deno task data convert --input train.txt --output train.npz --max-ind-range 10000000 --compress",
+      ),
+    )
     .action(async (options) => {
       const format = (options.format as DataFormat | undefined) ?? detectFormat(options.input);
       if (format !== "criteo") {
@@ -122,6 +141,14 @@ function inspectCommand() {
     .option("--format <format>", `file format: ${DATA_FORMATS.join("|")}`, choice(DATA_FORMATS))
     .option("--json", "print JSON (schema in docs/datasets.md) instead of tables")
     .option("--strict", "fail on the first malformed line instead of skipping it")
+    .addHelpText(
+      "after",
+      examples(
+        "deno task data inspect mk.txt",
+        "deno task data inspect skeleton.csv --common skeleton.common.csv --json",
+        "deno task data inspect mk.npz --strict",
+      ),
+    )
     .action(async (file, options) => {
       const report = await inspectFile(file, {
         format: options.format as DataFormat | undefined,
@@ -139,14 +166,22 @@ function inspectCommand() {
  *
  * @returns The command.
  */
-export function dataCommand(): Command {
+export function dataCommand(): CommandUnknownOpts {
   // Commands added with addCommand do not inherit exitOverride: set it on each, so that usage
   // errors reach the top-level handler (exit 2) instead of exiting the process with 1.
   const data = new Command("data")
     .description("generate, convert and inspect data files (Mini-Kaggle, Ali-CCP)")
+    .addHelpText(
+      "after",
+      examples(
+        "deno task data generate --kind mini-kaggle --rows 1000 --out mk.txt",
+        "deno task data convert --input mk.txt --output mk.npz",
+        "deno task data inspect mk.txt --json",
+      ),
+    )
     .exitOverride();
   for (const sub of [generateCommand(), convertCommand(), inspectCommand()]) {
     data.addCommand(sub.exitOverride());
   }
-  return data as unknown as Command;
+  return data;
 }

@@ -11,11 +11,16 @@
  * @module
  */
 
-import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import {
+  Command,
+  type CommandUnknownOpts,
+  InvalidArgumentError,
+  Option,
+} from "@commander-js/extra-typings";
 import { RunError, UsageError } from "../util/errors.ts";
 import { FIGURE_IDS, type FigureId } from "../bench/paper/figures.ts";
 import { planFigures, runFigures, stepCommandLine } from "../bench/figures/figures.ts";
-import { intListOption, intOption, numberOption } from "./_common.ts";
+import { examples, intListOption, intOption, numberOption } from "./_common.ts";
 
 /**
  * Parses `--only`: a comma-separated list of figure ids.
@@ -54,10 +59,10 @@ export function parseFigureList(value: string): FigureId[] {
  *
  * @returns The command.
  */
-export function figuresCommand(): Command {
+export function figuresCommand(): CommandUnknownOpts {
   const cmd = new Command("figures")
     .description(
-      "Run the figure suite (bench and simulate runs for the paper's seven figures) and write " +
+      "run the figure suite (bench and simulate runs for the paper's seven figures) and write " +
         "one report.html with the claims checked",
     )
     .option("--quick", "small, cheap configurations (a few minutes on 2 cores)", false)
@@ -76,12 +81,24 @@ export function figuresCommand(): Command {
       "repeats of every configuration, for min-max bands (default: 1 with --quick, else 3)",
       intOption(1),
     )
-    .option("--only <ids>", "only these figures, comma-separated ids", parseFigureList)
-    .option("--iters <n>", "timed iterations of every run, replacing the suite's", intOption(1))
+    .option(
+      "--only <ids>",
+      `only these figures, comma-separated: ${FIGURE_IDS.join(", ")} (default: all)`,
+      parseFigureList,
+    )
+    .option("--iters <n>", "timed iterations of every run (default: the suite's own)", intOption(1))
     .option("--step-timeout <seconds>", "stop a run after this long", numberOption(), 1800)
     .option("--dry-run", "print the runs of the suite and exit", false)
     .option("--verbose", "show every run's own output", false)
-    .option("--debug", "print stack traces on errors");
+    .option("--debug", "print stack traces on errors")
+    .addHelpText(
+      "after",
+      examples(
+        "deno task figures --quick                 # a few minutes on 2 cores",
+        "deno task figures --only fig-delay,fig-scale --repeat 3",
+        "deno task figures --dry-run               # list the runs without running them",
+      ),
+    );
   cmd.action(async (opts) => {
     if (opts.stepTimeout <= 0) throw new UsageError("Option '--step-timeout' must be above 0");
     const plan = planFigures({
@@ -113,5 +130,5 @@ export function figuresCommand(): Command {
       );
     }
   });
-  return cmd as unknown as Command;
+  return cmd;
 }

@@ -5,46 +5,27 @@
  * @module
  */
 
-import { Command, Option } from "@commander-js/extra-typings";
+import { Command, type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
 import { openComm } from "../collectives/communicator.ts";
 import { prepareDlrm } from "../bench/workloads/dlrm_setup.ts";
 import { launchLocal } from "../bench/run/launcher.ts";
-import { addDlrmOptions, type DlrmFlags, dlrmSettingsFromFlags } from "../bench/workloads/dlrm.ts";
 import { mergePredictions, runInference } from "../dlrm/distributed.ts";
-import {
-  masterFromEnvironment,
-  parseAddress,
-  rankFromEnvironment,
-} from "../transports/environment.ts";
+import { masterFromEnvironment, rankFromEnvironment } from "../transports/environment.ts";
 import { startRendezvousStore } from "../transports/rendezvous.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { UsageError } from "../util/errors.ts";
-import { intOption, numberOption, specOption } from "./_common.ts";
+import { addRankOptions, defaultText, examples, intOption, numberOption } from "./_common.ts";
+import { addDlrmOptions, dlrmSettingsFromFlags } from "./_dlrm_options.ts";
 
-interface PredictFlags extends DlrmFlags {
-  out: string;
-  ranks: number;
-  lag: number;
-  transport: "tcp" | "unix" | "mpi";
-  progress: "thread" | "inline";
-  timeout: number;
-  strict: boolean;
-  launcher?: "local" | "none";
-  bind?: string;
-  master?: { hostname: string; port: number };
-  rank?: number;
-  worldSize?: number;
-}
-
-/**
- * Builds the `predict` command.
- *
- * @returns The command.
- */
-export function predictCommand(): Command {
+function predictOptions() {
   const cmd = new Command("predict")
     .description(
-      "Distributed DLRM inference over a data file; writes row,probability in input order",
+      "distributed DLRM inference over a data file; writes row,probability in input order",
+    )
+    .requiredOption("--weights <file.npz>", "weights with PyTorch DLRM state_dict names")
+    .requiredOption(
+      "--data <path>",
+      "a data file: Criteo TSV, DLRM .npz, Ali-CCP CSV or raw skeleton",
     )
     .requiredOption("--out <preds.csv>", "where to write the predictions")
     .option("--ranks <n>", "number of ranks", intOption(1), 1)
@@ -60,19 +41,35 @@ export function predictCommand(): Command {
     .option("--timeout <seconds>", "per-exchange and rendezvous timeout", numberOption(), 120)
     .option("--strict", "fail on malformed input lines", false)
     .addOption(
-      new Option("--launcher <kind>", "local: spawn ranks here; none: this process is one rank")
-        .choices(["local", "none"] as const),
+      defaultText(
+        new Option("--launcher <kind>", "local: spawn ranks here; none: this process is one rank"),
+        "none for one rank or when a rank environment is set, else local",
+      ).choices(["local", "none"] as const),
     )
-    .option("--bind <addr>", "address this rank listens on")
-    .option("--master <host:port>", "rendezvous address", specOption(parseAddress))
-    .option("--rank <n>", "this rank (with --launcher none)", intOption(0))
-    .option("--world-size <n>", "number of ranks (with --launcher none)", intOption(1))
     .option("--debug", "print stack traces on errors");
-  addDlrmOptions(cmd as unknown as Command, false);
+  return addDlrmOptions(addRankOptions(cmd));
+}
+
+type PredictFlags = ReturnType<ReturnType<typeof predictOptions>["opts"]>;
+
+/**
+ * Builds the `predict` command.
+ *
+ * @returns The command.
+ */
+export function predictCommand(): CommandUnknownOpts {
+  const cmd = predictOptions().addHelpText(
+    "after",
+    examples(
+      "deno task predict --weights w.npz --data mk.txt --out preds.csv",
+      "deno task predict --weights w.npz --data mk.npz --ranks 2 --lag 2 --out preds.csv",
+      "deno task predict --weights w.npz --data ali.csv --model aliccp --batch-size 512 --out p.csv",
+    ),
+  );
   cmd.action(async (opts) => {
-    await runPredict(opts as unknown as PredictFlags);
+    await runPredict(opts);
   });
-  return cmd as unknown as Command;
+  return cmd;
 }
 
 function encodeParts(rows: Int32Array, probabilities: Float32Array): Uint8Array {
@@ -115,8 +112,6 @@ function predictionLines(probabilities: Float32Array): ReadableStream<Uint8Array
 }
 
 async function runPredict(flags: PredictFlags): Promise<void> {
-  if (!flags.weights) throw new UsageError("Option '--weights' is required");
-  if (!flags.data) throw new UsageError("Option '--data' is required");
   const settings = dlrmSettingsFromFlags({ ...flags, dataset: undefined }, flags.out, flags.strict);
   const identity = rankFromEnvironment();
   const size = flags.worldSize ?? identity?.size ?? flags.ranks;

@@ -10,20 +10,24 @@
  * @module
  */
 
-import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import {
+  Command,
+  type CommandUnknownOpts,
+  InvalidArgumentError,
+} from "@commander-js/extra-typings";
 import { UsageError } from "../util/errors.ts";
 import { formatDelaySpec, parseDelaySpec } from "../bench/models/delay.ts";
+import { machineInfo, VERSION } from "../bench/results/write.ts";
 import {
   calibrate,
   formatTable,
-  machineInfo,
   planSweep,
   readMeasuredRun,
   simulateSweep,
   type SweepFlags,
   writeSimulationDir,
 } from "../bench/simulate/mod.ts";
-import { intListOption, intOption, numberOption, specOption } from "./_common.ts";
+import { examples, intListOption, intOption, numberOption, specOption } from "./_common.ts";
 
 /**
  * Parses `--ranks`: a list (`16,256`), or powers of two from MIN to MAX
@@ -68,55 +72,66 @@ function parseDelayList(value: string) {
  *
  * @returns The command.
  */
-export function simulateCommand(): Command {
+export function simulateCommand(): CommandUnknownOpts {
   return new Command("simulate")
     // Throw commander's usage errors to the caller (exit 2 there) instead of exiting here.
     .exitOverride()
     .description(
-      "Run the BLS cost model at any scale: F_p(t) = max(P_p(t), max_q P_q(t-k) + c), " +
+      "run the BLS cost model at any scale: F_p(t) = max(P_p(t), max_q P_q(t-k) + c), " +
         "P_p(t) = F_p(t-1) + d_p(t)",
     )
     .option(
       "--ranks <list>",
-      "rank counts: N, a list N,M,... or powers of two MIN:MAX",
+      "rank counts: N, a list N,M,... or powers of two MIN:MAX (required without --calibrate)",
       parseRanksList,
     )
     .option(
       "--lag <list>",
-      "lag bounds, e.g. 1,2,4,8 (lag 0 always runs too) [default: 0,1,2,4]",
+      "lag bounds, e.g. 1,2,4,8; lag 0 always runs too (default: 0,1,2,4, or the calibrated run's)",
       intListOption(0),
     )
     .option(
       "--delay <specs>",
-      "delay spec(s), comma-separated, e.g. exp:2ms",
+      "delay spec(s), comma-separated, e.g. exp:2ms (required without --calibrate)",
       specOption(parseDelayList),
     )
     .option(
       "--iters <n>",
-      "measured iterations [default: 1000, or the calibrated run's]",
+      "measured iterations (default: 1000, or the calibrated run's)",
       intOption(1),
     )
     .option(
       "--seed <s>",
-      "seed of the delay draws [default: 1, or the calibrated run's]",
+      "seed of the delay draws (default: 1, or the calibrated run's)",
       intOption(0),
     )
     .option(
       "--comm-us <c>",
-      "cost of one exchange in microseconds [default: 100, or fitted]",
+      "cost of one exchange in microseconds (default: 100, or fitted)",
       numberOption(),
     )
     .option(
       "--overhead-us <o>",
-      "per-call overhead on each rank's timeline, in microseconds [default: 0, or fitted]",
+      "per-call overhead on each rank's timeline, in microseconds (default: 0, or fitted)",
       numberOption(),
     )
     .option(
       "--calibrate <dir>",
       "measured results directory: its configuration and fitted exchange cost",
     )
-    .option("--out <dir>", "write summary.csv and run.json into this directory")
-    .option("--figure <id>", "tag the run with a figure id (used by `figures`)")
+    .option(
+      "--out <dir>",
+      "write summary.csv and run.json into this directory (default: print only)",
+    )
+    .option("--figure <id>", "tag the run with a figure id (used by figures)")
+    .addHelpText(
+      "after",
+      examples(
+        "deno task simulate --ranks 4096 --lag 1,2,4,8 --delay exp:2ms --comm-us 100",
+        "deno task simulate --ranks 2:65536 --delay exp:1ms,exp:4ms --out results/simulate",
+        "deno task simulate --calibrate results/latest --ranks 64 --delay exp:2ms",
+      ),
+    )
     .action(async (options) => {
       const started = new Date();
       const flags: SweepFlags = {
@@ -156,7 +171,7 @@ export function simulateCommand(): Command {
       if (options.out !== undefined) {
         const rankCounts = [...new Set(scenarios.map((s) => s.ranks))];
         await writeSimulationDir(options.out, rows, {
-          version: "0.1.0",
+          version: VERSION,
           command: ["simulate", ...Deno.args.slice(Deno.args.indexOf("simulate") + 1)],
           config: {
             workload: "simulated",
@@ -185,5 +200,5 @@ export function simulateCommand(): Command {
         });
         console.log(`Wrote ${options.out}/summary.csv and ${options.out}/run.json`);
       }
-    }) as unknown as Command;
+    });
 }

@@ -267,6 +267,15 @@ function writeFeature(w: AsciiWriter, first: boolean, field: string, id: number,
   w.text(value);
 }
 
+/** Ends an Ali-CCP raw line: the feature count, the features, the line end. */
+async function writeFeatureList(w: AsciiWriter, features: [string, number, string][]) {
+  w.int(features.length);
+  w.byte(44);
+  features.forEach(([f, id, v], i) => writeFeature(w, i === 0, f, id, v));
+  w.byte(10);
+  if (w.full) await w.flush();
+}
+
 const BAG_VALUES = ["1.0", "0.69315", "1.09861", "1.38629", "1.60944", "2.30259"];
 
 /**
@@ -318,11 +327,7 @@ export async function generateAliCcpRaw(
       }
       w.text(userKey(u));
       w.byte(44);
-      w.int(features.length);
-      w.byte(44);
-      features.forEach(([f, id, v], i) => writeFeature(w, i === 0, f, id, v));
-      w.byte(10);
-      if (w.full) await w.flush();
+      await writeFeatureList(w, features);
     }
   });
   const rng = randomStream(seed, 0xa11c, 2);
@@ -357,11 +362,7 @@ export async function generateAliCcpRaw(
       w.byte(44);
       w.text(userKey(user));
       w.byte(44);
-      w.int(features.length);
-      w.byte(44);
-      features.forEach(([f, id, v], i) => writeFeature(w, i === 0, f, id, v));
-      w.byte(10);
-      if (w.full) await w.flush();
+      await writeFeatureList(w, features);
     }
   });
   return { skeleton: path, common: commonPath };

@@ -8,7 +8,7 @@
  */
 
 import { UsageError } from "../util/errors.ts";
-import { NpzReader } from "./npz.ts";
+import { openNpzData } from "./npz.ts";
 import { type DataFormat, detectFormat, type LoadOptions } from "./load.ts";
 import { CRITEO_DENSE_NAMES, CRITEO_SPARSE_NAMES } from "./criteo.ts";
 import { DENSE_COUNT, newCriteoState, scanCriteo, SPARSE_COUNT } from "./_criteo_scan.ts";
@@ -69,13 +69,7 @@ async function inspectCriteo(path: string, options: LoadOptions): Promise<Inspec
 }
 
 async function inspectNpz(path: string): Promise<InspectReport> {
-  let npz: NpzReader;
-  try {
-    npz = await NpzReader.open(path);
-  } catch (e) {
-    if (e instanceof SyntaxError) throw e;
-    throw new UsageError(`Cannot read ${path}: ${(e as Error).message.split("\n")[0]}`);
-  }
+  const npz = await openNpzData(path);
   try {
     const xInt = npz.members.get("X_int");
     const xCat = npz.members.get("X_cat");

@@ -21,6 +21,7 @@ import {
   validateNpyArray,
 } from "./npy.ts";
 import { assembleNpz } from "./_npz_stream.ts";
+import { UsageError } from "../util/errors.ts";
 import {
   readFileAt,
   readZipDirectory,
@@ -446,5 +447,30 @@ export async function writeNpz(
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
     throw e;
+  }
+}
+
+/**
+ * Opens a data file as {@link NpzReader.open} does, for a user's input: a file
+ * that cannot be read at all is a usage error naming it; a malformed archive
+ * stays a `SyntaxError`.
+ *
+ * @example A missing file
+ * ```ts
+ * import { openNpzData } from "./npz.ts";
+ * import { rejects } from "node:assert/strict";
+ * await rejects(openNpzData("/nonexistent/data.npz"), /Cannot read \/nonexistent\/data.npz/);
+ * ```
+ *
+ * @param path The file.
+ * @returns The reader.
+ * @throws UsageError when the file cannot be read; SyntaxError when it is not an npz archive.
+ */
+export async function openNpzData(path: string): Promise<NpzReader> {
+  try {
+    return await NpzReader.open(path);
+  } catch (e) {
+    if (e instanceof SyntaxError) throw e;
+    throw new UsageError(`Cannot read ${path}: ${(e as Error).message.split("\n")[0]}`);
   }
 }

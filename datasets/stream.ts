@@ -19,7 +19,7 @@ import {
   scanAliCcpRaw,
 } from "./_aliccp_scan.ts";
 import { aliCcpCommonPath } from "./generate.ts";
-import { NpzReader } from "./npz.ts";
+import { NpzReader, openNpzData } from "./npz.ts";
 import type { NpyData } from "./npy.ts";
 
 /** Consecutive rows of a streamed dataset. */
@@ -244,13 +244,7 @@ function toFloat(data: NpyData): Float64Array | Int32Array {
 }
 
 async function openNpz(path: string, options: LoadOptions): Promise<StreamedDataset> {
-  let npz: NpzReader;
-  try {
-    npz = await NpzReader.open(path);
-  } catch (e) {
-    if (e instanceof SyntaxError) throw e;
-    throw new UsageError(`Cannot read ${path}: ${(e as Error).message.split("\n")[0]}`);
-  }
+  const npz = await openNpzData(path);
   try {
     const xInt = npz.members.get("X_int");
     const xCat = npz.members.get("X_cat");

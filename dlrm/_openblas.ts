@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Sgemm } from "./kernels.ts";
+import type { Sgemm } from "./sgemm.ts";
 
 const CBLAS_ROW_MAJOR = 101;
 const CBLAS_NO_TRANS = 111;

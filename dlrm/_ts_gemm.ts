@@ -9,6 +9,8 @@
  * @module
  */
 
+import type { Sgemm } from "./sgemm.ts";
+
 const MC = 64;
 const KC = 256;
 const NC = 512;
@@ -33,21 +35,21 @@ let packB = new Float32Array(NC * KC);
  * @param c C's elements.
  * @param ldc C's row stride.
  */
-export function sgemmTs(
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: Float32Array,
-  lda: number,
-  b: Float32Array,
-  ldb: number,
-  beta: number,
-  c: Float32Array,
-  ldc: number,
-): void {
+export const sgemmTs: Sgemm = function sgemmTs(
+  transA,
+  transB,
+  m,
+  n,
+  k,
+  alpha,
+  a,
+  lda,
+  b,
+  ldb,
+  beta,
+  c,
+  ldc,
+) {
   if (m === 0 || n === 0) return;
   if (beta !== 1) {
     for (let i = 0; i < m; i++) {
@@ -86,7 +88,7 @@ export function sgemmTs(
       }
     }
   }
-}
+};
 
 /** Packs rows ic..ic+mc, columns pc..pc+kc of op(A) into 4-row panels [p][4], zero-padded. */
 function packPanelsA(

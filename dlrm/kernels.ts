@@ -8,30 +8,13 @@
 
 import { RunError, UsageError } from "../util/errors.ts";
 import { OPENBLAS_NAMES, openOpenBlas } from "./_openblas.ts";
+import type { Sgemm } from "./sgemm.ts";
 import { sgemmTs } from "./_ts_gemm.ts";
 
 /** Where matrix products run. */
 export type KernelBackend = "openblas" | "typescript";
 
-/**
- * Row-major `C = alpha op(A) op(B) + beta C`: `cblas_sgemm`'s arguments without
- * the order, with booleans for the transposes.
- */
-export type Sgemm = (
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: Float32Array,
-  lda: number,
-  b: Float32Array,
-  ldb: number,
-  beta: number,
-  c: Float32Array,
-  ldc: number,
-) => void;
+export type { Sgemm } from "./sgemm.ts";
 
 /** Options for {@link loadKernels}. */
 export interface KernelOptions {

@@ -90,7 +90,8 @@ export async function writeResultDir(
   await Deno.writeTextFile(`${dir}/summary.csv`, summaryCsv(rows));
 }
 
-function base(cells: Cells): Cells {
+/** A summary row of the alltoallv workload, the given cells over the defaults. */
+export function alltoallvCells(cells: Cells): Cells {
   return {
     workload: "alltoallv",
     transport: "tcp",
@@ -114,7 +115,7 @@ export function figureSuiteRows(): Cells[] {
     for (let size = 8; size <= 1048576; size *= 16) {
       for (const lag of lags) {
         const latency = (20 + size / 1000) * wiggle;
-        rows.push(base({
+        rows.push(alltoallvCells({
           figure: "fig-balanced",
           repeat,
           lag,
@@ -133,7 +134,7 @@ export function figureSuiteRows(): Cells[] {
         const gain = lag === 0
           ? 1
           : syncMs / (syncMs - 0.7 * (syncMs - 0.5) * Math.min(lag, 2) / 2);
-        rows.push(base({
+        rows.push(alltoallvCells({
           figure: "fig-hetero",
           repeat,
           lag,
@@ -146,7 +147,7 @@ export function figureSuiteRows(): Cells[] {
       for (const lag of lags) {
         const syncMs = 0.5 * (1 + cv);
         const gain = lag === 0 ? 1 : syncMs / (syncMs - 0.6 * (syncMs - 0.5));
-        rows.push(base({
+        rows.push(alltoallvCells({
           figure: "fig-hetero",
           repeat,
           lag,
@@ -160,7 +161,7 @@ export function figureSuiteRows(): Cells[] {
         const syncMs = 0.2 + meanMs * 2.08;
         const lagMs = 0.2 + meanMs * (0.6 + 1.48 / (1 + lag));
         const ideal = lag === 0 ? syncMs : lagMs;
-        rows.push(base({
+        rows.push(alltoallvCells({
           figure: "fig-delay",
           repeat,
           lag,
@@ -172,7 +173,7 @@ export function figureSuiteRows(): Cells[] {
     }
     for (const lag of [0, 1, 2, 4, 8, 16]) {
       const ideal = 400 - 200 / (1 + lag);
-      rows.push(base({
+      rows.push(alltoallvCells({
         figure: "fig-lag",
         repeat,
         lag,
@@ -184,7 +185,7 @@ export function figureSuiteRows(): Cells[] {
     for (const dataset of ["mini-kaggle", "ali-ccp"]) {
       for (const ranks of [2, 4]) {
         for (const lag of [0, 1, 2, 4]) {
-          rows.push(base({
+          rows.push(alltoallvCells({
             figure: "fig-dlrm-balanced",
             workload: "dlrm",
             dataset,
@@ -203,7 +204,7 @@ export function figureSuiteRows(): Cells[] {
     for (const delay of ["none", "exp:2ms"]) {
       for (const lag of [0, 1, 2, 4]) {
         const samples = delay === "none" ? 10000 : lag === 0 ? 6000 : 6000 + lag * 1000;
-        rows.push(base({
+        rows.push(alltoallvCells({
           figure: "fig-dlrm-unbalanced",
           workload: "dlrm",
           dataset: "synthetic",
@@ -221,7 +222,7 @@ export function figureSuiteRows(): Cells[] {
   for (let ranks = 2; ranks <= 65536; ranks *= 4) {
     for (const lag of lags) {
       const speedup = lag === 0 ? 1 : 1 + Math.log2(ranks) * 0.05 * Math.min(lag, 4);
-      rows.push(base({
+      rows.push(alltoallvCells({
         figure: "fig-scale",
         workload: "simulated",
         transport: "model",
@@ -244,7 +245,7 @@ export function plainBenchRows(): Cells[] {
   const rows: Cells[] = [];
   for (const size of [64, 65536]) {
     for (const lag of [0, 1, 2, 4]) {
-      rows.push(base({
+      rows.push(alltoallvCells({
         lag,
         size_bytes: size,
         iters_per_s: 5000 - size / 100,

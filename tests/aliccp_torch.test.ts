@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { runPredictCli } from "./_dlrm_helpers.ts";
 import { exists, ignoreUnless, needs } from "./_require.ts";
 import { architecture } from "../dlrm/config.ts";
 import { initWeights, saveWeights } from "../dlrm/weights.ts";
@@ -6,7 +7,6 @@ import { readAliCcpCsv } from "../datasets/aliccp.ts";
 import { parseNpy } from "../datasets/npy.ts";
 
 const PYTHON = "/usr/bin/python3";
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const PEERS = new URL("../bench/peers", import.meta.url).pathname;
 
 function torchAndPandasPresent(): boolean {
@@ -76,26 +76,15 @@ Deno.test({
       const given = parseNpy(await Deno.readFile(`${dir}/given.npy`)).data as Float32Array;
       const remapped = parseNpy(await Deno.readFile(`${dir}/remapped.npy`)).data as Float32Array;
       const out = `${dir}/preds.csv`;
-      const r = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          CLI,
-          "predict",
-          "--data",
-          data,
-          "--weights",
-          `${dir}/w.npz`,
-          "--out",
-          out,
-          "--ranks",
-          "2",
-          "--batch-size",
-          "32",
-        ],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
+      const r = await runPredictCli(
+        data,
+        `${dir}/w.npz`,
+        out,
+        "--ranks",
+        "2",
+        "--batch-size",
+        "32",
+      );
       assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
       const ours = (await Deno.readTextFile(out)).trim().split("\n").slice(1).map((l) =>
         Number(l.split(",")[1])
@@ -129,22 +118,7 @@ Deno.test("predict on an Ali-CCP CSV with an id beyond the weights' table exits 
     // Tables sized for the first line only: 205 has 2 rows, line 3 uses id 9.
     const small = { ...dataset, tableSizes: [4, 2] };
     await saveWeights(`${dir}/w.npz`, initWeights(architecture("tiny", { dataset: small }), 1));
-    const r = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        CLI,
-        "predict",
-        "--data",
-        data,
-        "--weights",
-        `${dir}/w.npz`,
-        "--out",
-        `${dir}/p.csv`,
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
+    const r = await runPredictCli(data, `${dir}/w.npz`, `${dir}/p.csv`);
     const stderr = new TextDecoder().decode(r.stderr).trim();
     assert.equal(r.code, 2, stderr);
     assert.equal(stderr.split("\n").length, 1, stderr);

@@ -68,3 +68,28 @@ Deno.test("--help exits 0 and lists the commands", async () => {
     assert.match(r.stdout, new RegExp(c));
   }
 });
+
+const HELP: Array<[string[], RegExp[]]> = [
+  [["bench"], [/--lag <list>.*\n?.*default: 0,1,2,4/, /--format <list>[\s\S]*default: csv\)/]],
+  [["figures"], [/--out <dir>[\s\S]*default: results\/figures/]],
+  [["report"], [/--out <file>[\s\S]*default:/]],
+  [["predict"], [/--weights <file\.npz>[\s\S]*\(required\)/, /--ranks <n>.*default: 1/]],
+  [["data", "generate"], [/--kind <kind>[\s\S]*required/, /--seed <s>.*default: 1/]],
+  [["data", "convert"], [/--input <file>[\s\S]*required/]],
+  [["data", "inspect"], [/--common <file>/]],
+  [["simulate"], [/--comm-us <c>[\s\S]*default: 100/]],
+];
+
+for (const [command, expected] of HELP) {
+  Deno.test(`${command.join(" ")} --help shows defaults, required options and examples`, async () => {
+    const r = await cli(...command, "--help");
+    assert.equal(r.code, 0, r.stderr);
+    for (const pattern of expected) assert.match(r.stdout, pattern);
+    const examples = r.stdout.split("\nExamples:\n")[1] ?? "";
+    const lines = examples.split("\n").filter((l) => l.startsWith("  $ deno task "));
+    assert.ok(lines.length >= 2, `two or more examples:\n${r.stdout}`);
+    // Lists are shown as typed, never as JSON.
+    assert.doesNotMatch(r.stdout, /default: \[|"/);
+    for (const line of r.stdout.split("\n")) assert.ok(line.length <= 100, line);
+  });
+}

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { runPredictCli } from "./_dlrm_helpers.ts";
 import { generateMiniKaggle } from "../datasets/generate.ts";
 import { loadDataset } from "../datasets/load.ts";
 import { architecture } from "../dlrm/config.ts";
@@ -6,7 +7,6 @@ import { loadKernels } from "../dlrm/kernels.ts";
 import { DlrmModel } from "../dlrm/model.ts";
 import { initWeights, saveWeights } from "../dlrm/weights.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const dir = await Deno.makeTempDir({ prefix: "blsbench-predict-" });
 const data = `${dir}/mini.txt`;
 const weightsPath = `${dir}/w.npz`;
@@ -24,24 +24,7 @@ async function setup(): Promise<Float32Array> {
 
 async function predict(...args: string[]) {
   const out = `${dir}/p-${crypto.randomUUID().slice(0, 8)}.csv`;
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      CLI,
-      "predict",
-      "--data",
-      data,
-      "--weights",
-      weightsPath,
-      "--out",
-      out,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
+  const r = await runPredictCli(data, weightsPath, out, ...args);
   const stderr = new TextDecoder().decode(r.stderr);
   if (r.code !== 0) return { code: r.code, stderr, values: [] as number[] };
   const lines = (await Deno.readTextFile(out)).trim().split("\n");
@@ -97,23 +80,7 @@ Deno.test("predict: data with an index beyond a table exits 2 naming the row", a
   const dataset = await loadDataset(data);
   // Tables of 5 rows cannot hold the data's indices.
   await saveWeights(small, initWeights(architecture("kaggle", { dataset, maxIndRange: 5 }), 1));
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      CLI,
-      "predict",
-      "--data",
-      data,
-      "--weights",
-      small,
-      "--out",
-      `${dir}/x.csv`,
-    ],
-    stderr: "piped",
-    stdout: "null",
-    env: { NO_COLOR: "1" },
-  }).output();
+  const out = await runPredictCli(data, small, `${dir}/x.csv`);
   const stderr = new TextDecoder().decode(out.stderr);
   assert.equal(out.code, 2, stderr);
   assert.match(stderr, /^error: .*row \d+/im);
@@ -131,12 +98,7 @@ Deno.test("predict: weights whose shapes do not fit exit 2 naming the array", as
   });
   const bad = `${dir}/bad.npz`;
   await writeNpz(bad, arrays);
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, "predict", "--data", data, "--weights", bad, "--out", `${dir}/y.csv`],
-    stderr: "piped",
-    stdout: "null",
-    env: { NO_COLOR: "1" },
-  }).output();
+  const out = await runPredictCli(data, bad, `${dir}/y.csv`);
   const stderr = new TextDecoder().decode(out.stderr);
   assert.equal(out.code, 2, stderr);
   assert.match(stderr, /^error: .*(bot_l\.0\.weight|dense)/im);
@@ -144,22 +106,7 @@ Deno.test("predict: weights whose shapes do not fit exit 2 naming the array", as
 
 Deno.test("predict: a missing data file exits 2 naming it", async () => {
   await setup();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      CLI,
-      "predict",
-      "--data",
-      `${dir}/nope.txt`,
-      "--weights",
-      weightsPath,
-      "--out",
-      `${dir}/z.csv`,
-    ],
-    stderr: "piped",
-    stdout: "null",
-  }).output();
+  const out = await runPredictCli(`${dir}/nope.txt`, weightsPath, `${dir}/z.csv`);
   assert.equal(out.code, 2);
   assert.match(new TextDecoder().decode(out.stderr), /nope\.txt/);
 });

@@ -13,25 +13,20 @@ import {
 } from "../bench/paper/claims.ts";
 import { parseSummaryCsv, type SummaryRow } from "../bench/results/read.ts";
 import { FIGURE_IDS } from "../bench/paper/figures.ts";
-import { type Cells, figureSuiteRows, runJson, summaryCsv } from "./_report_fixture.ts";
+import {
+  alltoallvCells,
+  type Cells,
+  figureSuiteRows,
+  runJson,
+  summaryCsv,
+} from "./_report_fixture.ts";
 
 /** Rows as the reader makes them, from cells in the documented schema. */
 function rows(cells: Cells[]): SummaryRow[] {
   return parseSummaryCsv(summaryCsv(cells), "summary.csv");
 }
 
-const a2a = (cells: Cells): Cells => ({
-  workload: "alltoallv",
-  transport: "tcp",
-  ranks: 4,
-  size_bytes: 1024,
-  imbalance: "none",
-  delay: "none",
-  delay_mode: "busy",
-  iters: 100,
-  validated: true,
-  ...cells,
-});
+const a2a = alltoallvCells;
 const dlrm = (cells: Cells): Cells =>
   a2a({ workload: "dlrm", size_bytes: null, dataset: "mini-kaggle", ...cells });
 

@@ -1,7 +1,7 @@
 /** Reading result directories: the CSV parser, typed rows, and errors that name the file. */
 
 import { deepStrictEqual, equal, rejects, throws } from "node:assert/strict";
-import { parseCsv } from "../bench/results/_csv.ts";
+import { parseCsv } from "../bench/results/csv.ts";
 import {
   parseRunJson,
   parseSummaryCsv,

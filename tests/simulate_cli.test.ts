@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { main } from "../cli.ts";
-import { parseCsvObjects } from "../bench/simulate/_csv.ts";
+import { parseCsvObjects } from "../bench/results/csv.ts";
 import { calibrate, readMeasuredRun } from "../bench/simulate/_calibrate.ts";
 import { simulateLags } from "../bench/models/bls_cost.ts";
 import { parseDelaySpec } from "../bench/models/delay.ts";

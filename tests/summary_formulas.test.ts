@@ -12,8 +12,8 @@ const config: BenchConfig = {
   ranks: 2,
   lags: [0, 2],
   sizes: [64, 64],
-  imbalance: "none",
-  delay: "none",
+  imbalance: { kind: "none" },
+  delay: { kind: "none" },
   delayMode: "busy",
   iters: 4,
   warmup: 0,
@@ -52,8 +52,8 @@ function conf(index: number, lag: number, repeat: number): Configuration {
     repeat,
     warmup: 0,
     iters: ITERS,
-    imbalance: "none",
-    delay: "none",
+    imbalance: { kind: "none" },
+    delay: { kind: "none" },
   };
 }
 

@@ -9,7 +9,7 @@
 
 import { writeFileAtomic } from "../../util/atomic.ts";
 import { SUMMARY_COLUMNS } from "../results/read.ts";
-import { machineInfo } from "../results/write.ts";
+import { machineInfo, VERSION } from "../results/write.ts";
 
 /** What a result directory's `run.json` says, as the suite writes it. */
 export interface SuiteRunJson {
@@ -50,7 +50,7 @@ export interface SuiteRunJson {
  */
 export async function writeRowlessDir(dir: string, run: SuiteRunJson): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
-  const json = { version: "0.1.0", ...run, machine: machineInfo() };
+  const json = { version: VERSION, ...run, machine: machineInfo() };
   await writeFileAtomic(`${dir}/run.json`, JSON.stringify(json, null, 2) + "\n");
   await writeFileAtomic(`${dir}/summary.csv`, SUMMARY_COLUMNS.join(",") + "\n");
 }

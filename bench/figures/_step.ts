@@ -6,6 +6,7 @@
  * @module
  */
 
+import { forEachLine } from "../../util/lines.ts";
 import type { FigureStep } from "./_plan.ts";
 
 /** How a step ended. */
@@ -37,21 +38,6 @@ const KEEP_LINES = 20;
 
 /** Matches bench's line per finished configuration, also behind a rank prefix. */
 const CONFIG_LINE = /\[(\d+)\/(\d+)\]/;
-
-async function readLines(
-  stream: ReadableStream<Uint8Array>,
-  onLine: (line: string) => void,
-): Promise<void> {
-  const decoder = new TextDecoder();
-  let carry = "";
-  for await (const chunk of stream) {
-    const lines = (carry + decoder.decode(chunk, { stream: true })).split("\n");
-    carry = lines.pop()!;
-    for (const line of lines) onLine(line);
-  }
-  carry += decoder.decode();
-  if (carry) onLine(carry);
-}
 
 /**
  * The reason a step failed, from its last output lines: the last `error:` line
@@ -128,8 +114,8 @@ export async function runStep(step: FigureStep, options: RunStepOptions = {}): P
   try {
     const [status] = await Promise.all([
       child.status,
-      readLines(child.stdout, onLine),
-      readLines(child.stderr, onLine),
+      forEachLine(child.stdout, onLine),
+      forEachLine(child.stderr, onLine),
     ]);
     if (timedOut) {
       return {

@@ -48,6 +48,24 @@ function parseDuration(part: string, text: string): number {
   return us;
 }
 
+/**
+ * Parses a duration of the delay grammar (`250us`, `2ms`, `1.5s`).
+ *
+ * @example Two milliseconds
+ * ```ts
+ * import { parseDurationUs } from "./delay.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(parseDurationUs("2ms"), 2000);
+ * ```
+ *
+ * @param text The duration.
+ * @returns Microseconds.
+ * @throws SyntaxError when the text is not a duration with a unit.
+ */
+export function parseDurationUs(text: string): number {
+  return parseDuration(text, text);
+}
+
 function parseNumber(part: string, what: string, text: string, max = Infinity): number {
   const trimmed = part.trim();
   const value = Number(trimmed);

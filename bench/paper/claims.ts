@@ -18,9 +18,9 @@ import {
   delayMeanMs,
   formatBytes,
   imbalanceLevel,
-  mean,
   throughputOf,
 } from "../results/values.ts";
+import { mean } from "../results/stats.ts";
 
 /**
  * A verdict: `true` holds, `false` does not hold, `"inconclusive"` when the
@@ -675,7 +675,7 @@ export function checkScale(rows: readonly SummaryRow[]): ClaimCheck {
   const texts: string[] = [];
   for (const { lag, delay, byRanks } of series.values()) {
     const ranks = [...byRanks.keys()].sort((a, b) => a - b);
-    const values = ranks.map((r) => mean(byRanks.get(r)!)!);
+    const values = ranks.map((r) => mean(byRanks.get(r)!));
     texts.push(
       `lag ${lag}, delay ${delay}: ${times(values[0])} at ${ranks[0]} ranks -> ${
         times(values[values.length - 1])

@@ -29,9 +29,31 @@ export interface RenderOptions {
 
 let chartJsCache: string | undefined;
 
+/** Deno's cache folder (`DENO_DIR`, else the platform's default), when it can be told. */
+function denoCacheDir(): string | undefined {
+  const env = (name: string) => {
+    try {
+      return Deno.env.get(name) || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const explicit = env("DENO_DIR");
+  if (explicit) return explicit.replace(/\/+$/, "");
+  const home = env("HOME");
+  if (Deno.build.os === "darwin") return home && `${home}/Library/Caches/deno`;
+  if (Deno.build.os === "windows") {
+    const local = env("LOCALAPPDATA");
+    return local && `/${local.replaceAll("\\", "/")}/deno`;
+  }
+  const xdg = env("XDG_CACHE_HOME") ?? (home && `${home}/.cache`);
+  return xdg && `${xdg}/deno`;
+}
+
 /**
  * Where the installed Chart.js UMD build (`chart.umd.min.js`) is: beside the file
- * `chart.js` resolves to, or else in the project's `node_modules`.
+ * `chart.js` resolves to, in Deno's npm cache when it resolves to an `npm:`
+ * specifier, or else in the project's `node_modules`.
  *
  * @example Find it
  * ```ts
@@ -47,6 +69,15 @@ export function chartJsPath(): string {
   try {
     const resolved = import.meta.resolve("chart.js");
     if (resolved.startsWith("file:")) candidates.push(new URL("chart.umd.min.js", resolved));
+    // Without a node_modules folder (a JSR user) the name resolves to `npm:chart.js@V`:
+    // the package then sits in Deno's global npm cache.
+    const npm = /^npm:\/?chart\.js@([^/]+)/.exec(resolved);
+    const cache = npm ? denoCacheDir() : undefined;
+    if (npm && cache) {
+      candidates.push(
+        new URL(`file://${cache}/npm/registry.npmjs.org/chart.js/${npm[1]}/dist/chart.umd.min.js`),
+      );
+    }
   } catch {
     // Outside the project's configuration the bare name may not resolve: use the paths below.
   }

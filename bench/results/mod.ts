@@ -5,6 +5,7 @@
  * @module
  */
 export * from "./read.ts";
+export * from "./csv.ts";
 export * from "./stats.ts";
 export {
   type ConfigurationResult,
@@ -15,6 +16,7 @@ export {
   summarize,
   summaryCsv,
   summaryTable,
+  VERSION,
   writeResults,
 } from "./write.ts";
 export {

@@ -7,7 +7,7 @@
  */
 
 import { UsageError } from "../../util/errors.ts";
-import { parseCsv } from "./_csv.ts";
+import { parseCsv } from "./csv.ts";
 
 /** The columns every `summary.csv` has (the README, Result files), in order. */
 export const SUMMARY_COLUMNS = [
@@ -262,7 +262,22 @@ export function parseRunJson(text: string, fileName: string): RunInfo {
   };
 }
 
-async function readText(path: string): Promise<string> {
+/**
+ * Reads a result file, turning a missing or unreadable file into a usage error
+ * naming it.
+ *
+ * @example A missing file
+ * ```ts
+ * import { readResultFile } from "./read.ts";
+ * import { rejects } from "node:assert/strict";
+ * await rejects(readResultFile("/nonexistent/run.json"), /File not found: \/nonexistent\/run.json/);
+ * ```
+ *
+ * @param path The file.
+ * @returns Its text.
+ * @throws UsageError naming the file.
+ */
+export async function readResultFile(path: string): Promise<string> {
   try {
     return await Deno.readTextFile(path);
   } catch (e) {
@@ -299,8 +314,8 @@ export async function readResultDir(dir: string): Promise<ResultRun> {
   if (!info.isDirectory) throw new UsageError(`Not a results directory: ${dir}`);
   const runPath = `${dir}/run.json`;
   const summaryPath = `${dir}/summary.csv`;
-  const run = parseRunJson(await readText(runPath), runPath);
-  const rows = parseSummaryCsv(await readText(summaryPath), summaryPath);
+  const run = parseRunJson(await readResultFile(runPath), runPath);
+  const rows = parseSummaryCsv(await readResultFile(summaryPath), summaryPath);
   return { dir, run, rows };
 }
 

@@ -30,6 +30,13 @@ export function quantile(values: ArrayLike<number>, q: number): number {
 /**
  * The arithmetic mean.
  *
+ * @example Mean
+ * ```ts
+ * import { mean } from "./stats.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(mean([1, 2, 3]), 2);
+ * ```
+ *
  * @param values The samples.
  * @returns The mean, or NaN for no samples.
  */

@@ -8,8 +8,7 @@
  */
 
 import type { SummaryRow } from "./read.ts";
-
-const DURATION = /^(\d+(?:\.\d+)?(?:e[+-]?\d+)?)(us|µs|ms|s)$/i;
+import { type DelaySpec, meanDelayUs, parseDelaySpec, parseDurationUs } from "../models/delay.ts";
 
 /**
  * Parses a duration such as `250us`, `2ms` or `1.5s` into milliseconds.
@@ -26,11 +25,11 @@ const DURATION = /^(\d+(?:\.\d+)?(?:e[+-]?\d+)?)(us|µs|ms|s)$/i;
  * @returns Milliseconds, or `null` when the text is not a duration.
  */
 export function durationMs(text: string): number | null {
-  const m = DURATION.exec(text.trim());
-  if (!m) return null;
-  const value = Number(m[1]);
-  const unit = m[2].toLowerCase();
-  return unit === "s" ? value * 1000 : unit === "ms" ? value : value / 1000;
+  try {
+    return parseDurationUs(text) / 1000;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -50,27 +49,14 @@ export function durationMs(text: string): number | null {
  * @returns Milliseconds, or `null` when the spec is not understood.
  */
 export function delayMeanMs(spec: string): number | null {
-  const parts = spec.trim().split(":");
-  const kind = parts[0].toLowerCase();
-  if (kind === "none" || kind === "") return 0;
-  if ((kind === "const" || kind === "exp") && parts.length === 2) return durationMs(parts[1]);
-  if (kind === "uniform" && parts.length === 3) {
-    const a = durationMs(parts[1]);
-    const b = durationMs(parts[2]);
-    return a === null || b === null ? null : (a + b) / 2;
+  if (spec.trim() === "") return 0;
+  let parsed: DelaySpec;
+  try {
+    parsed = parseDelaySpec(spec);
+  } catch {
+    return null;
   }
-  if (kind === "lognormal" && parts.length === 3) {
-    const median = durationMs(parts[1]);
-    const sigma = Number(parts[2]);
-    return median === null || !Number.isFinite(sigma) ? null : median * Math.exp(sigma ** 2 / 2);
-  }
-  if (kind === "spike" && parts.length === 3) {
-    const size = durationMs(parts[1]);
-    const probability = Number(parts[2]);
-    return size === null || !Number.isFinite(probability) ? null : size * probability;
-  }
-  if (kind === "straggler" && parts.length === 2) return durationMs(parts[1].split("@")[0]);
-  return null;
+  return (parsed.kind === "straggler" ? parsed.us : meanDelayUs(parsed, 1)) / 1000;
 }
 
 /** The kind and level of an imbalance spec: `hot:R:F` -> F, `random:CV` -> CV, `zipf:S` -> S. */
@@ -203,22 +189,4 @@ export function formatBytes(bytes: number): string {
     unit++;
   }
   return `${Number(value.toPrecision(3))} ${units[unit]}`;
-}
-
-/**
- * The arithmetic mean; `null` for no values.
- *
- * @example Mean
- * ```ts
- * import { mean } from "./values.ts";
- * import { equal } from "node:assert/strict";
- * equal(mean([1, 2, 3]), 2);
- * ```
- *
- * @param values The values.
- * @returns Their mean.
- */
-export function mean(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  return values.reduce((a, b) => a + b, 0) / values.length;
 }

@@ -6,12 +6,15 @@
  * @module
  */
 
+import denoJson from "../../deno.json" with { type: "json" };
 import { stringify } from "csv-stringify/sync";
 import { SUMMARY_COLUMNS as REQUIRED_SUMMARY_COLUMNS } from "./read.ts";
 import { writeFileAtomic } from "../../util/atomic.ts";
 import { type BenchConfig, collectivePath, type Configuration } from "../config.ts";
 import type { RankRecord } from "../records.ts";
 import { idealItersPerSecond } from "../models/bls_cost.ts";
+import { formatDelaySpec } from "../models/delay.ts";
+import { formatImbalanceSpec } from "../models/imbalance.ts";
 import { mean, quantile } from "./stats.ts";
 
 /** The columns `bench` writes to `summary.csv`, in order: the required ones, then extras. */
@@ -76,8 +79,8 @@ export function summarize(config: BenchConfig, result: ConfigurationResult): Sum
     ranks: records.length,
     lag: conf.lag,
     size_bytes: conf.sizeBytes,
-    imbalance: conf.imbalance,
-    delay: conf.delay,
+    imbalance: formatImbalanceSpec(conf.imbalance),
+    delay: formatDelaySpec(conf.delay),
     delay_mode: config.delayMode,
     iters: conf.iters,
     iters_per_s: round(conf.iters / (slowest / 1e6)),
@@ -132,7 +135,7 @@ export function finishSummary(results: ConfigurationResult[], rows: SummaryRow[]
     if (res.conf.lag !== 0) return;
     const perIterUs = 1e6 / Number(row.iters_per_s);
     const sizeKey = `${row.size_bytes}|${row.imbalance}`;
-    if (res.conf.delay === "none" && !commUs.has(sizeKey)) {
+    if (res.conf.delay.kind === "none" && !commUs.has(sizeKey)) {
       if (row.workload === "dlrm" && typeof row.blocked_p50_us === "number") {
         const exchange = Math.min(row.blocked_p50_us, perIterUs);
         commUs.set(sizeKey, exchange);
@@ -214,8 +217,8 @@ export function iterationsCsv(config: BenchConfig, results: ConfigurationResult[
       records.length,
       conf.lag,
       conf.sizeBytes ?? "",
-      q(conf.imbalance),
-      q(conf.delay),
+      q(formatImbalanceSpec(conf.imbalance)),
+      q(formatDelaySpec(conf.delay)),
       conf.repeat,
     ].join(",");
     for (const r of records) {
@@ -249,24 +252,46 @@ export interface RunInfo {
   skippedLines?: number;
 }
 
+/** The package version, written into every `run.json`. */
+export const VERSION: string = denoJson.version;
+
+function tryOr<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    // Not Linux, or without the permission: the machine stays partly undescribed.
+    return fallback;
+  }
+}
+
 /**
- * Describes this machine for `run.json`.
+ * Describes this machine for `run.json` (the same block for `bench`, `simulate`
+ * and `figures`).
+ *
+ * @example The CPU count
+ * ```ts
+ * import { machineInfo } from "./write.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(typeof machineInfo().cpus, "number");
+ * ```
  *
  * @returns Host, CPU, memory, OS and runtime versions.
  */
 export function machineInfo(): Record<string, unknown> {
-  let cpuModel = "unknown";
-  try {
-    const m = /model name\s*:\s*(.+)/.exec(Deno.readTextFileSync("/proc/cpuinfo"));
-    if (m) cpuModel = m[1].trim();
-  } catch { /* not Linux */ }
-  const mem = Deno.systemMemoryInfo();
+  const cpuModel = tryOr(
+    () =>
+      /model name\s*:\s*(.+)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1].trim() ??
+        "unknown",
+    "unknown",
+  );
+  const memoryBytes = tryOr(() => Deno.systemMemoryInfo().total, 0);
   return {
-    hostname: Deno.hostname(),
+    hostname: tryOr(() => Deno.hostname(), ""),
     cpus: navigator.hardwareConcurrency,
     cpuModel,
-    memoryGiB: Math.round(mem.total / 2 ** 30),
-    os: `${Deno.build.os} ${Deno.osRelease()}`,
+    memoryGiB: Math.round(memoryBytes / 2 ** 30),
+    os: `${Deno.build.os} ${tryOr(() => Deno.osRelease(), "")}`.trim(),
+    arch: Deno.build.arch,
     deno: Deno.version.deno,
     v8: Deno.version.v8,
   };
@@ -301,9 +326,13 @@ export async function writeResults(
     iterationsWritten.set(dir, results.length);
   }
   const run = {
-    version: "0.1.0",
+    version: VERSION,
     ...info,
-    config,
+    config: {
+      ...config,
+      imbalance: formatImbalanceSpec(config.imbalance),
+      delay: formatDelaySpec(config.delay),
+    },
     machine: machineInfo(),
     configurations: results.length,
   };

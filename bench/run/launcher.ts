@@ -7,6 +7,7 @@
  * @module
  */
 
+import { forEachLine } from "../../util/lines.ts";
 import { startRendezvousStore } from "../../transports/rendezvous.ts";
 import { writeFileAtomic } from "../../util/atomic.ts";
 import { RunError, UsageError } from "../../util/errors.ts";
@@ -72,21 +73,6 @@ function isStopped(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function pump(
-  stream: ReadableStream<Uint8Array>,
-  onLine: (line: string) => void,
-): Promise<void> {
-  const decoder = new TextDecoder();
-  let carry = "";
-  for await (const chunk of stream) {
-    const text = carry + decoder.decode(chunk, { stream: true });
-    const lines = text.split("\n");
-    carry = lines.pop()!;
-    for (const l of lines) onLine(l);
-  }
-  if (carry) onLine(carry);
 }
 
 /** The launcher's rendezvous store, at the `--master` address when one is given. */
@@ -193,7 +179,7 @@ export async function launchLocal(options: LaunchOptions): Promise<RankExit[]> {
       const child = cmd.spawn();
       children.push(child);
       lastLines.push([]);
-      pumps.push(pump(child.stderr, (line) => {
+      pumps.push(forEachLine(child.stderr, (line) => {
         const keep = lastLines[rank];
         keep.push(line);
         if (keep.length > 20) keep.shift();

@@ -5,4 +5,6 @@
  */
 export * from "./launcher.ts";
 export * from "./rank.ts";
+export * from "./mpirun.ts";
 export * from "./progress_bar.ts";
+export * from "./progress_events.ts";

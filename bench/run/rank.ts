@@ -12,6 +12,9 @@
  * @module
  */
 
+import { encodeProgress } from "./progress_events.ts";
+import { formatDelaySpec } from "../models/delay.ts";
+import { formatImbalanceSpec } from "../models/imbalance.ts";
 import { bindToCpu } from "../../util/affinity.ts";
 import { sleep } from "../../transports/deadline.ts";
 import { startRendezvousStore } from "../../transports/rendezvous.ts";
@@ -168,8 +171,10 @@ export function describePosition(
 export function describeConfiguration(conf: Configuration): string {
   const parts = [`lag ${conf.lag}`];
   if (conf.sizeBytes !== null) parts.push(`${conf.sizeBytes} B`);
-  if (conf.imbalance !== "none") parts.push(`imbalance ${conf.imbalance}`);
-  if (conf.delay !== "none") parts.push(`delay ${conf.delay}`);
+  if (conf.imbalance.kind !== "none") {
+    parts.push(`imbalance ${formatImbalanceSpec(conf.imbalance)}`);
+  }
+  if (conf.delay.kind !== "none") parts.push(`delay ${formatDelaySpec(conf.delay)}`);
   if (conf.calibration) parts.push("calibration");
   return parts.join(", ");
 }
@@ -268,7 +273,7 @@ export async function runRank(
       const timed = current && (current.warmup > 0 ? collective === 2 : collective === 1);
       if (!timed) return;
       if (progressLines && iteration % Math.max(1, Math.floor(current!.iters / 50)) === 0) {
-        console.error(`@progress tick ${iteration}`);
+        console.error(encodeProgress({ kind: "tick", iteration }));
       }
       if (faultAt && current?.index === faultAt.config - 1 && iteration === faultAt.iter) {
         strike(myFault!);
@@ -315,11 +320,13 @@ export async function runRank(
         if (myFault.at.config === conf.index + 1) strike(myFault);
       }
       if (progressLines) {
-        console.error(
-          `@progress start ${conf.index + 1} ${sweep.length} ${conf.iters} ${
-            describeConfiguration(conf)
-          }`,
-        );
+        console.error(encodeProgress({
+          kind: "start",
+          index: conf.index + 1,
+          total: sweep.length,
+          iters: conf.iters,
+          label: describeConfiguration(conf),
+        }));
       }
       const record = await runner(comm, conf, config);
       const gathered = await comm.gather(encodeRecord(record));
@@ -327,13 +334,16 @@ export async function runRank(
         results.push({ conf, records: gathered.map(decodeRecord) });
         rows = await write();
         const last = rows.at(-1);
-        if (progressLines && conf.calibration) console.error("@progress end calibration");
+        const ended = { kind: "end", index: conf.index + 1, total: sweep.length } as const;
+        if (progressLines && conf.calibration) {
+          console.error(encodeProgress({ ...ended, summary: "calibration" }));
+        }
         if (!conf.calibration && last) {
-          log(
-            `[${conf.index + 1}/${sweep.length}] ${
-              describeConfiguration(conf)
-            }: ${last.iters_per_s} iters/s, p50 ${last.latency_p50_us} us`,
-          );
+          const measured = `${last.iters_per_s} iters/s, p50 ${last.latency_p50_us} us`;
+          if (progressLines) console.error(encodeProgress({ ...ended, summary: measured }));
+          else {log(
+              `[${conf.index + 1}/${sweep.length}] ${describeConfiguration(conf)}: ${measured}`,
+            );}
         }
       }
     }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { readResultFile } from "../results/read.ts";
 import { UsageError } from "../../util/errors.ts";
 import { formatDelaySpec, parseDelaySpec } from "../models/delay.ts";
 import {
@@ -15,7 +16,7 @@ import {
   fitExchangeCost,
   simulateRun,
 } from "../models/bls_cost.ts";
-import { parseCsvObjects } from "./_csv.ts";
+import { parseCsvObjects } from "../results/csv.ts";
 
 /** One measured configuration's row of `summary.csv`, as far as the simulator needs it. */
 export interface MeasuredRow {
@@ -80,15 +81,6 @@ export interface Calibration {
 
 /** Candidate overhead shares tried by the fit: 0, 0.02, ..., 1. */
 const OVERHEAD_STEPS = 50;
-
-async function readText(path: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new UsageError(`File not found: ${path}`);
-    throw new UsageError(`Cannot read ${path}: ${(e as Error).message}`);
-  }
-}
 
 function wholeNumber(value: unknown, what: string, file: string, fallback?: number): number {
   if (value === undefined || value === null) {
@@ -155,7 +147,7 @@ export async function readMeasuredRun(dir: string): Promise<MeasuredRun> {
   const summaryPath = `${dir}/summary.csv`;
   let run: unknown;
   try {
-    run = JSON.parse(await readText(runPath));
+    run = JSON.parse(await readResultFile(runPath));
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new UsageError(`Malformed ${runPath}: ${(e as Error).message}`);
@@ -167,7 +159,7 @@ export async function readMeasuredRun(dir: string): Promise<MeasuredRun> {
   const c = config as Record<string, unknown>;
   let records: Record<string, string>[];
   try {
-    records = parseCsvObjects(await readText(summaryPath));
+    records = parseCsvObjects(await readResultFile(summaryPath));
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new UsageError(`Malformed ${summaryPath}: ${(e as Error).message}`);

@@ -29,46 +29,6 @@ export function summaryCsv(rows: readonly SimulatedRow[]): string {
   );
 }
 
-function cpuModel(): string {
-  try {
-    const info = Deno.readTextFileSync("/proc/cpuinfo");
-    return /^model name\s*:\s*(.*)$/m.exec(info)?.[1]?.trim() ?? "";
-  } catch {
-    return "";
-  }
-}
-
-/**
- * Describes this machine for `run.json`.
- *
- * @example
- * ```ts
- * import { machineInfo } from "./_output.ts";
- * if (typeof machineInfo().cpus !== "number") throw new Error("no cpu count");
- * ```
- *
- * @returns Host name, CPU count and model, memory, OS and Deno version.
- */
-export function machineInfo(): Record<string, unknown> {
-  let hostname = "";
-  let memoryBytes = 0;
-  try {
-    hostname = Deno.hostname();
-    memoryBytes = Deno.systemMemoryInfo().total;
-  } catch {
-    // Without the permissions the machine stays partly undescribed.
-  }
-  return {
-    hostname,
-    cpus: navigator.hardwareConcurrency,
-    cpuModel: cpuModel(),
-    memoryBytes,
-    os: Deno.build.os,
-    arch: Deno.build.arch,
-    deno: Deno.version.deno,
-  };
-}
-
 /**
  * Writes `summary.csv` and `run.json` into `dir` (created if needed), each atomically.
  *

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { normalizeLags } from "../config.ts";
 import { SUMMARY_COLUMNS } from "../results/read.ts";
 import {
   checkDelaySpec,
@@ -68,9 +69,7 @@ export const SWEEP_DEFAULTS = {
   overheadUs: 0,
 } as const;
 
-function withSync(lags: readonly number[]): number[] {
-  return [...new Set([0, ...lags])].sort((a, b) => a - b);
-}
+const withSync = normalizeLags;
 
 /**
  * Plans the scenarios: every rank count times every delay (flags), or the

@@ -12,4 +12,4 @@ export {
   readMeasuredRun,
 } from "./_calibrate.ts";
 export { planSweep, simulateSweep, type SweepFlags } from "./_sweep.ts";
-export { formatTable, machineInfo, writeSimulationDir } from "./_output.ts";
+export { formatTable, writeSimulationDir } from "./_output.ts";

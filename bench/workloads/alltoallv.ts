@@ -11,8 +11,8 @@ import { RunError } from "../../util/errors.ts";
 import { checkBlock, fillBlock } from "./blocks.ts";
 import type { Comm } from "../../collectives/communicator.ts";
 import { type Configuration, knownBlockBytes } from "../config.ts";
-import { applyDelay, drawDelayUs, parseDelaySpec } from "../models/delay.ts";
-import { blockSize, parseImbalanceSpec } from "../models/imbalance.ts";
+import { applyDelay, drawDelayUs } from "../models/delay.ts";
+import { blockSize } from "../models/imbalance.ts";
 import { emptyRecord, type RankRecord } from "../records.ts";
 
 /** Settings shared by every configuration of a run. */
@@ -44,8 +44,8 @@ export async function runAlltoallvConfiguration(
   settings: AlltoallvSettings,
 ): Promise<RankRecord> {
   const { rank, size } = comm;
-  const delay = parseDelaySpec(conf.delay);
-  const imbalance = parseImbalanceSpec(conf.imbalance);
+  const delay = conf.delay;
+  const imbalance = conf.imbalance;
   const base = conf.sizeBytes ?? 0;
   const record = emptyRecord(rank, conf.iters);
   let mismatch: string | undefined;
