@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { runPredictCli } from "./_dlrm_helpers.ts";
-import { exists, ignoreUnless, needs } from "./_require.ts";
+import { runPredictCli } from "./_helpers/dlrm_helpers.ts";
+import { exists, ignoreUnless, needs } from "./_helpers/require.ts";
 import { architecture } from "../dlrm/config.ts";
 import { initWeights, saveWeights } from "../dlrm/weights.ts";
 import { readAliCcpCsv } from "../datasets/aliccp.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { freePort } from "./_reliability_run.ts";
+import { freePort } from "./_helpers/reliability_run.ts";
 import { drawDelayUs, parseDelaySpec } from "../bench/models/delay.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { findProcesses, waitFor } from "./_procs.ts";
-import { benchArgs, leftBehind, startCli, waitEnd } from "./_reliability_run.ts";
+import { findProcesses, waitFor } from "./_helpers/procs.ts";
+import { benchArgs, leftBehind, startCli, waitEnd } from "./_helpers/reliability_run.ts";
 
 /** The CPUs a process may run on, as /proc lists them (e.g. "0" or "0-1"). */
 function allowedCpus(pid: number): string {

@@ -6,7 +6,7 @@ import { generateMiniKaggle } from "../datasets/generate.ts";
 import { loadDataset } from "../datasets/load.ts";
 import { MalformedLineError } from "../datasets/malformed.ts";
 import { UsageError } from "../util/errors.ts";
-import { ignoreUnless, needs, pythonHas } from "./_require.ts";
+import { ignoreUnless, needs, pythonHas } from "./_helpers/require.ts";
 
 const PANDAS = pythonHas("pandas");
 const NUMPY = pythonHas("numpy, zipfile");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { encodeNpy, type NpyArray, type NpyDtype, parseNpy } from "../datasets/npy.ts";
 import { encodeNpz, NpzReader, parseNpz, readNpz, writeNpz } from "../datasets/npz.ts";
-import { ignoreUnless, needs, pythonHas } from "./_require.ts";
+import { ignoreUnless, needs, pythonHas } from "./_helpers/require.ts";
 
 const NUMPY = pythonHas("numpy");
 

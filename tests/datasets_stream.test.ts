@@ -9,7 +9,7 @@ import { runInference } from "../dlrm/distributed.ts";
 import { DlrmModel } from "../dlrm/model.ts";
 import { shardTables } from "../dlrm/sharding.ts";
 import { initWeights } from "../dlrm/weights.ts";
-import { testKernels } from "./_dlrm_helpers.ts";
+import { testKernels } from "./_helpers/dlrm_helpers.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "blsbench-stream-" });
 const ROWS = 1000;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runCli } from "./_cli.ts";
+import { runCli } from "./_helpers/cli.ts";
 import {
   checkDelaySpec,
   delayTraceCsv,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { testKernels } from "./_dlrm_helpers.ts";
+import { testKernels } from "./_helpers/dlrm_helpers.ts";
 import type { Alltoallv, IterationBlocks } from "../collectives/alltoallv.ts";
 import { architecture, type DlrmConfig, interactionWidth } from "../dlrm/config.ts";
 import { mergePredictions, runInference } from "../dlrm/distributed.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { ignoreUnless, needs } from "./_require.ts";
-import { openblasOrUndefined } from "./_dlrm_helpers.ts";
+import { ignoreUnless, needs } from "./_helpers/require.ts";
+import { openblasOrUndefined } from "./_helpers/dlrm_helpers.ts";
 import {
   dotInteraction,
   embeddingBagSum,

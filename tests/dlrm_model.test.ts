@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { testKernels } from "./_dlrm_helpers.ts";
+import { testKernels } from "./_helpers/dlrm_helpers.ts";
 import { architecture, type DlrmConfig, interactionWidth } from "../dlrm/config.ts";
 import { type Kernels, loadKernels } from "../dlrm/kernels.ts";
 import { checkIndices, DlrmModel } from "../dlrm/model.ts";

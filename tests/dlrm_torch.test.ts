@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { exists, ignoreUnless, needs } from "./_require.ts";
-import { testKernels } from "./_dlrm_helpers.ts";
+import { exists, ignoreUnless, needs } from "./_helpers/require.ts";
+import { testKernels } from "./_helpers/dlrm_helpers.ts";
 import { architecture } from "../dlrm/config.ts";
 import { DlrmModel } from "../dlrm/model.ts";
 import { synthesizeDataset } from "../dlrm/synthetic.ts";

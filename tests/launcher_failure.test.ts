@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { findProcesses, waitFor } from "./_procs.ts";
+import { findProcesses, waitFor } from "./_helpers/procs.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 

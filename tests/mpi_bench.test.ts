@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ignoreUnless, needs } from "./_require.ts";
+import { ignoreUnless, needs } from "./_helpers/require.ts";
 import {
   mpiAvailable,
   type MpiFamily,
@@ -17,7 +17,7 @@ import {
 } from "../transports/mpi/mod.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
-const LAYOUT_RANK = new URL("./_mpi_layout_rank.ts", import.meta.url).pathname;
+const LAYOUT_RANK = new URL("./ranks/mpi_layout_rank.ts", import.meta.url).pathname;
 const FAMILIES: MpiFamily[] = ["openmpi", "mpich"];
 
 // Launcher variables of an enclosing MPI job would confuse the ranks we start.

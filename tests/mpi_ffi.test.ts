@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ignoreUnless, needs } from "./_require.ts";
+import { ignoreUnless, needs } from "./_helpers/require.ts";
 import {
   detectMpiEnvironment,
   mpiAvailable,
@@ -19,7 +19,7 @@ import { resolveAbi } from "../transports/mpi/_abi.ts";
 import { UsageError } from "../util/errors.ts";
 
 const SELFTEST = new URL("../transports/mpi/_selftest.ts", import.meta.url).pathname;
-const NATIVE_RANK = new URL("./_mpi_native_rank.ts", import.meta.url).pathname;
+const NATIVE_RANK = new URL("./ranks/mpi_native_rank.ts", import.meta.url).pathname;
 const FAMILIES: MpiFamily[] = ["openmpi", "mpich"];
 
 // Launcher variables of an enclosing MPI job would confuse the ranks we start.

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runPredictCli } from "./_dlrm_helpers.ts";
+import { runPredictCli } from "./_helpers/dlrm_helpers.ts";
 import { generateMiniKaggle } from "../datasets/generate.ts";
 import { loadDataset } from "../datasets/load.ts";
 import { architecture } from "../dlrm/config.ts";

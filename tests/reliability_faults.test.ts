@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { findProcesses, waitFor } from "./_procs.ts";
+import { findProcesses, waitFor } from "./_helpers/procs.ts";
 import {
   benchArgs,
   lastError,
@@ -15,7 +15,7 @@ import {
   readResults,
   startCli,
   waitEnd,
-} from "./_reliability_run.ts";
+} from "./_helpers/reliability_run.ts";
 
 /** Deadline from a rank's death to the launcher's exit (the bound). */
 const DEATH_BOUND_MS = 5_000;

@@ -20,7 +20,7 @@ import {
   type Running,
   startCli,
   waitEnd,
-} from "./_reliability_run.ts";
+} from "./_helpers/reliability_run.ts";
 
 type Style = "torchrun" | "slurm" | "pmi";
 

@@ -5,8 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import { findProcesses } from "./_procs.ts";
-import { leftBehind, readResults, startCli, waitEnd } from "./_reliability_run.ts";
+import { findProcesses } from "./_helpers/procs.ts";
+import { leftBehind, readResults, startCli, waitEnd } from "./_helpers/reliability_run.ts";
 
 function rssKiB(pid: number): number | undefined {
   try {

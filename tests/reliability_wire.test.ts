@@ -28,7 +28,7 @@ import { RendezvousClient, startRendezvousStore } from "../transports/rendezvous
 import { connectTcp } from "../transports/tcp.ts";
 import { connectLocalGroup } from "../transports/open.ts";
 import { BlsAlltoallv } from "../collectives/bls.ts";
-import { ChunkReader, pipePair } from "./_reliability_pipe.ts";
+import { ChunkReader, pipePair } from "./_helpers/reliability_pipe.ts";
 
 /** Splits bytes into chunks at the given cut points. */
 function split(bytes: Uint8Array, cuts: number[]): Uint8Array[] {

@@ -7,10 +7,15 @@
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { chromium } from "playwright-core";
-import { exists, ignoreUnless, needs } from "./_require.ts";
+import { exists, ignoreUnless, needs } from "./_helpers/require.ts";
 import { writeReport } from "../bench/report/report.ts";
 import { FIGURE_IDS } from "../bench/paper/figures.ts";
-import { figureSuiteRows, plainBenchRows, runJson, writeResultDir } from "./_report_fixture.ts";
+import {
+  figureSuiteRows,
+  plainBenchRows,
+  runJson,
+  writeResultDir,
+} from "./_helpers/report_fixture.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAS_CHROMIUM = exists(CHROMIUM);

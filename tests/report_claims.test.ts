@@ -19,7 +19,7 @@ import {
   figureSuiteRows,
   runJson,
   summaryCsv,
-} from "./_report_fixture.ts";
+} from "./_helpers/report_fixture.ts";
 
 /** Rows as the reader makes them, from cells in the documented schema. */
 function rows(cells: Cells[]): SummaryRow[] {

@@ -1,7 +1,7 @@
 /** The `report DIR... [--out FILE]` command: exit codes and output. */
 
 import { equal, ok } from "node:assert/strict";
-import { plainBenchRows, runJson, writeResultDir } from "./_report_fixture.ts";
+import { plainBenchRows, runJson, writeResultDir } from "./_helpers/report_fixture.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 

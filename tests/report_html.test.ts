@@ -4,7 +4,12 @@ import { equal, match, ok } from "node:assert/strict";
 import { renderReport, writeReport } from "../bench/report/report.ts";
 import { readResultDirs } from "../bench/results/read.ts";
 import { FIGURE_IDS } from "../bench/paper/figures.ts";
-import { figureSuiteRows, plainBenchRows, runJson, writeResultDir } from "./_report_fixture.ts";
+import {
+  figureSuiteRows,
+  plainBenchRows,
+  runJson,
+  writeResultDir,
+} from "./_helpers/report_fixture.ts";
 
 async function withDirs<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await Deno.makeTempDir({ prefix: "blsbench-report-html-" });

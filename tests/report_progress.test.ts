@@ -3,7 +3,7 @@
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { createProgress, formatDuration, formatSummaryTable } from "../bench/run/progress_bar.ts";
 import { parseSummaryCsv } from "../bench/results/read.ts";
-import { plainBenchRows, summaryCsv } from "./_report_fixture.ts";
+import { plainBenchRows, summaryCsv } from "./_helpers/report_fixture.ts";
 
 function capture(isTTY: boolean) {
   const chunks: string[] = [];

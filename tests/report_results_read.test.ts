@@ -10,7 +10,7 @@ import {
   SUMMARY_COLUMNS,
 } from "../bench/results/read.ts";
 import { UsageError } from "../util/errors.ts";
-import { plainBenchRows, runJson, summaryCsv, writeResultDir } from "./_report_fixture.ts";
+import { plainBenchRows, runJson, summaryCsv, writeResultDir } from "./_helpers/report_fixture.ts";
 
 Deno.test("CSV: quotes, doubled quotes, separators and line breaks inside quotes, CRLF", () => {
   deepStrictEqual(parseCsv('a,b,c\r\n"x, y","say ""hi""","two\nlines"\r\n,,\n'), [

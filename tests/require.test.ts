@@ -2,7 +2,7 @@
 
 import { equal, match } from "node:assert/strict";
 
-const REQUIRE = new URL("./_require.ts", import.meta.url).href;
+const REQUIRE = new URL("./_helpers/require.ts", import.meta.url).href;
 
 /** Runs `deno test` on a file with one test needing a package that is missing. */
 async function runMissing(requireAll: boolean) {

@@ -1,14 +1,14 @@
 /**
  * One rank of the asynchronous-progress test, run as its own process.
- * Usage: deno run -A tests/_progress_rank.ts MODE RANK PORT TOKEN
- * Rank 1 posts 4 iterations of 4 MiB blocks, then spins the CPU for 300 ms
+ * Usage: deno run -A tests/ranks/progress_rank.ts MODE RANK PORT TOKEN
+ * Rank 1 posts 4 iterations of 4 MiB blocks, then spins the CPU for 800 ms
  * without yielding; rank 0 (lag 4) runs 8 calls, so its last 4 calls need rank
  * 1's 4 iterations. Prints a JSON line with the times (ms since the epoch).
  *
  * @module
  */
 
-import { openComm } from "../collectives/communicator.ts";
+import { openComm } from "../../collectives/communicator.ts";
 
 const [mode, rankText, port, token] = Deno.args;
 const rank = Number(rankText);
@@ -29,7 +29,7 @@ const out: Record<string, number> = {};
 for (let t = 0; t < 8; t++) {
   if (rank === 1 && t === 4) {
     out.spinStart = now();
-    const until = performance.now() + 300;
+    const until = performance.now() + 800;
     while (performance.now() < until) { /* no await: the event loop is stuck */ }
     out.spinEnd = now();
   }

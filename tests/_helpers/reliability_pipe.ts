@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ByteReader, ByteWriter } from "../transports/_framing.ts";
+import type { ByteReader, ByteWriter } from "../../transports/_framing.ts";
 
 /** Reads fixed chunks, then reports the end of the stream. */
 export class ChunkReader implements ByteReader {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { SUMMARY_COLUMNS } from "../bench/results/read.ts";
+import { SUMMARY_COLUMNS } from "../../bench/results/read.ts";
 
 /** One summary row as cells; missing columns are written empty. */
 export type Cells = Record<string, string | number | boolean | null>;

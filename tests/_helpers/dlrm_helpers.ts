@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type Kernels, loadKernels } from "../dlrm/kernels.ts";
+import { type Kernels, loadKernels } from "../../dlrm/kernels.ts";
 
 /** OpenBLAS kernels, or undefined when the library does not load. */
 export function openblasOrUndefined(): Kernels | undefined {
@@ -20,7 +20,7 @@ export function testKernels(): Kernels {
   return openblasOrUndefined() ?? loadKernels({ backend: "typescript" });
 }
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
 /**
  * Runs `predict` in a child process on a data and a weights file, stdout and

@@ -6,10 +6,10 @@
  * @module
  */
 
-import { findProcesses, waitFor } from "./_procs.ts";
+import { findProcesses, waitFor } from "./procs.ts";
 
 /** The command line's path. */
-export const CLI = new URL("../cli.ts", import.meta.url).pathname;
+export const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
 /** A running `cli.ts` process. */
 export interface Running {

@@ -5,7 +5,7 @@
  * each lag, then the transport again (one shared MPI session), all checked byte
  * for byte.
  *
- *   mpirun.openmpi --allow-run-as-root -np 3 deno run -A tests/_mpi_native_rank.ts 0,3 ITERS
+ *   mpirun.openmpi --allow-run-as-root -np 3 deno run -A tests/ranks/mpi_native_rank.ts 0,3 ITERS
  *
  * Prints `ok native lag <k> rank <r> of <n>` (and `ok known-counts ...`) per
  * lag, then `ok transport ...`.
@@ -13,13 +13,13 @@
  * @module
  */
 
-import type { Alltoallv, IterationBlocks } from "../collectives/alltoallv.ts";
-import { BlsAlltoallv } from "../collectives/bls.ts";
-import { type MpiNativeAlltoallv, openMpiNativeAlltoallv } from "../collectives/mpi_native.ts";
-import { ProgressEngine } from "../collectives/progress.ts";
-import { SyncAlltoallv } from "../collectives/sync.ts";
-import { openMpiTransport } from "../transports/mpi/mod.ts";
-import { checkBlock, exchangeAllPairs, makeBlock } from "../transports/mpi/_selftest.ts";
+import type { Alltoallv, IterationBlocks } from "../../collectives/alltoallv.ts";
+import { BlsAlltoallv } from "../../collectives/bls.ts";
+import { type MpiNativeAlltoallv, openMpiNativeAlltoallv } from "../../collectives/mpi_native.ts";
+import { ProgressEngine } from "../../collectives/progress.ts";
+import { SyncAlltoallv } from "../../collectives/sync.ts";
+import { openMpiTransport } from "../../transports/mpi/mod.ts";
+import { checkBlock, exchangeAllPairs, makeBlock } from "../../transports/mpi/_selftest.ts";
 
 const engineMode = Deno.args[0] === "engine";
 const args = engineMode ? Deno.args.slice(1) : Deno.args;

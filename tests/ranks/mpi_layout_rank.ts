@@ -2,7 +2,7 @@
  * A rank program for tests/mpi_layout.test.ts: the MPI transport's tag and
  * communicator layout under a real launcher.
  *
- *   mpiexec.mpich -np 2 deno run -A tests/_mpi_layout_rank.ts
+ *   mpiexec.mpich -np 2 deno run -A tests/ranks/mpi_layout_rank.ts
  *
  * Checks, against every other rank:
  * - a control message whose tag equals a waiting collective receive's tag
@@ -26,13 +26,17 @@
  * @module
  */
 
-import { BlsAlltoallv } from "../collectives/bls.ts";
-import { ProgressEngine } from "../collectives/progress.ts";
-import { SyncAlltoallv } from "../collectives/sync.ts";
-import { MPI_TAG_SPACE, type MpiTransport, openMpiTransport } from "../transports/mpi/transport.ts";
-import { CONTROL_TAG_BASE } from "../transports/transport.ts";
-import { openComm } from "../collectives/communicator.ts";
-import { acquireMpi } from "../transports/mpi/session.ts";
+import { BlsAlltoallv } from "../../collectives/bls.ts";
+import { ProgressEngine } from "../../collectives/progress.ts";
+import { SyncAlltoallv } from "../../collectives/sync.ts";
+import {
+  MPI_TAG_SPACE,
+  type MpiTransport,
+  openMpiTransport,
+} from "../../transports/mpi/transport.ts";
+import { CONTROL_TAG_BASE } from "../../transports/transport.ts";
+import { openComm } from "../../collectives/communicator.ts";
+import { acquireMpi } from "../../transports/mpi/session.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const read = (b: Uint8Array) => new TextDecoder().decode(b);

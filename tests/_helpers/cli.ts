@@ -5,7 +5,7 @@
  */
 
 /** The command line's entry point. */
-export const CLI_PATH = new URL("../cli.ts", import.meta.url).pathname;
+export const CLI_PATH = new URL("../../cli.ts", import.meta.url).pathname;
 
 /** What a finished command printed and how it exited. */
 export interface CliResult {
