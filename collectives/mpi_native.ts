@@ -462,7 +462,7 @@ class MpiNativeImpl implements MpiNativeAlltoallv {
  * @example Three iterations with lag 1 under mpirun
  * ```ts ignore
  * // mpirun.openmpi --allow-run-as-root -np 2 deno run -A this.ts
- * import { openMpiNativeAlltoallv } from "./mpi_native.ts";
+ * import { openMpiNativeAlltoallv } from "@blsbench/core/mpi";
  * const a2a = await openMpiNativeAlltoallv({ lag: 1 });
  * for (let t = 0; t < 3; t++) {
  *   const blocks = Array.from({ length: a2a.size }, (_, q) => new Uint8Array(q + 1).fill(t));

@@ -98,7 +98,7 @@ async function gather(
  *
  * @example Read a tiny pair
  * ```ts
- * import { readAliCcpRaw } from "./aliccp.ts";
+ * import { readAliCcpRaw } from "@blsbench/core/datasets";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/common.csv`, "u1,2,101\x02" + "7\x031.0\x01" + "109_14\x025\x030.5\n");
  * await Deno.writeTextFile(`${dir}/skeleton.csv`, "1,1,0,u1,1,205\x029\x031.0\n2,0,0,u1,0,\n");
@@ -128,7 +128,7 @@ export function readAliCcpRaw(
  *
  * @example Read a tiny file
  * ```ts
- * import { readAliCcpCsv } from "./aliccp.ts";
+ * import { readAliCcpCsv } from "@blsbench/core/datasets";
  * const path = await Deno.makeTempFile({ suffix: ".csv" });
  * await Deno.writeTextFile(path, "click,purchase,101,205,D508\n1,0,42,7,0.5\n0,0,43,7,1.5\n");
  * const data = await readAliCcpCsv(path);
@@ -166,7 +166,7 @@ function csvTableSizes(st: AliCcpStats, options: AliCcpCsvOptions): number[] {
  *
  * @example Chunks of two rows
  * ```ts
- * import { streamAliCcpRaw } from "./aliccp.ts";
+ * import { streamAliCcpRaw } from "@blsbench/core/datasets";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/common.csv`, "u1,1,101\x02" + "7\x031.0\n");
  * await Deno.writeTextFile(`${dir}/skeleton.csv`, "1,1,0,u1,0,\n2,0,0,u1,0,\n3,0,0,u1,0,\n");
@@ -195,7 +195,7 @@ export function streamAliCcpRaw(
  *
  * @example Chunks of one row
  * ```ts
- * import { streamAliCcpCsv } from "./aliccp.ts";
+ * import { streamAliCcpCsv } from "@blsbench/core/datasets";
  * const path = await Deno.makeTempFile({ suffix: ".csv" });
  * await Deno.writeTextFile(path, "click,purchase,101\n1,0,5\n0,0,3\n");
  * const ids: number[] = [];

@@ -81,7 +81,7 @@ function chunkToDataset(
  *
  * @example Read a two-line file
  * ```ts
- * import { readCriteo } from "./criteo.ts";
+ * import { readCriteo } from "@blsbench/core/datasets";
  * const line = (label: number, c1: string) =>
  *   [label, ...Array(13).fill("1"), c1, ...Array(25).fill("")].join("\t");
  * const path = await Deno.makeTempFile({ suffix: ".txt" });
@@ -119,7 +119,7 @@ export async function readCriteo(path: string, options: CriteoOptions = {}): Pro
  *
  * @example Stream in chunks of two rows
  * ```ts
- * import { streamCriteo } from "./criteo.ts";
+ * import { streamCriteo } from "@blsbench/core/datasets";
  * const line = [0, ...Array(13).fill(""), ...Array(26).fill("7")].join("\t");
  * const path = await Deno.makeTempFile({ suffix: ".txt" });
  * await Deno.writeTextFile(path, `${line}\n`.repeat(5));

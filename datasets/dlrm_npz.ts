@@ -50,7 +50,7 @@ function need(arrays: Map<string, NpyArray>, name: string, path: string): NpyArr
  *
  * @example From arrays
  * ```ts
- * import { dlrmArraysToDataset } from "./dlrm_npz.ts";
+ * import { dlrmArraysToDataset } from "@blsbench/core/datasets";
  * const rows = 2;
  * const data = dlrmArraysToDataset(new Map([
  *   ["X_int", { dtype: "<i4", shape: [rows, 13], data: new Int32Array(rows * 13).fill(-1) }],
@@ -136,7 +136,7 @@ export function dlrmArraysToDataset(
  *
  * @example Convert then read back
  * ```ts
- * import { convertCriteoToNpz, readDlrmNpz } from "./dlrm_npz.ts";
+ * import { convertCriteoToNpz, readDlrmNpz } from "@blsbench/core/datasets";
  * const dir = await Deno.makeTempDir();
  * const line = [1, ...Array(13).fill("3"), ...Array(26).fill("abc")].join("\t");
  * await Deno.writeTextFile(`${dir}/t.txt`, `${line}\n${line}\n`);
@@ -209,7 +209,7 @@ function copyColumn(column: Int32Array, out: Int32Array, j: number, width: numbe
  *
  * @example Convert a file
  * ```ts
- * import { convertCriteoToNpz } from "./dlrm_npz.ts";
+ * import { convertCriteoToNpz } from "@blsbench/core/datasets";
  * const dir = await Deno.makeTempDir();
  * const line = [0, ...Array(13).fill("-2"), ...Array(26).fill("")].join("\t");
  * await Deno.writeTextFile(`${dir}/t.txt`, `${line}\nbad line\n`);

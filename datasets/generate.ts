@@ -94,7 +94,7 @@ const DENSE_SIGMA = 1.4;
  *
  * @example Small files get small tables
  * ```ts
- * import { miniKaggleCardinality } from "./generate.ts";
+ * import { miniKaggleCardinality } from "@blsbench/core/datasets";
  * if (miniKaggleCardinality(2, 1000) >= 10131227) throw new Error("not scaled");
  * ```
  *
@@ -144,7 +144,7 @@ function checkRows(rows: number, seed: number): void {
  *
  * @example Generate 100 rows
  * ```ts
- * import { generateMiniKaggle } from "./generate.ts";
+ * import { generateMiniKaggle } from "@blsbench/core/datasets";
  * const path = await Deno.makeTempFile({ suffix: ".txt" });
  * await generateMiniKaggle(path, 100, 1);
  * const lines = (await Deno.readTextFile(path)).trimEnd().split("\n");
@@ -237,7 +237,7 @@ function aliFields(): string[] {
  *
  * @example Paths
  * ```ts
- * import { aliCcpCommonPath } from "./generate.ts";
+ * import { aliCcpCommonPath } from "@blsbench/core/datasets";
  * if (aliCcpCommonPath("d/sample_skeleton_train.csv") !== "d/common_features_train.csv") {
  *   throw new Error("wrong path");
  * }
@@ -284,7 +284,7 @@ const BAG_VALUES = ["1.0", "0.69315", "1.09861", "1.38629", "1.60944", "2.30259"
  *
  * @example Generate 50 samples
  * ```ts
- * import { aliCcpCommonPath, generateAliCcpRaw } from "./generate.ts";
+ * import { aliCcpCommonPath, generateAliCcpRaw } from "@blsbench/core/datasets";
  * const dir = await Deno.makeTempDir();
  * await generateAliCcpRaw(`${dir}/sample_skeleton_test.csv`, 50, 3);
  * const common = await Deno.readTextFile(aliCcpCommonPath(`${dir}/sample_skeleton_test.csv`));
@@ -393,7 +393,7 @@ const ALI_CCP_CSV_DENSE = [
  *
  * @example Generate 20 rows
  * ```ts
- * import { generateAliCcpCsv } from "./generate.ts";
+ * import { generateAliCcpCsv } from "@blsbench/core/datasets";
  * const path = await Deno.makeTempFile({ suffix: ".csv" });
  * await generateAliCcpCsv(path, 20, 7);
  * const [header] = (await Deno.readTextFile(path)).split("\n");
@@ -434,7 +434,7 @@ export async function generateAliCcpCsv(path: string, rows: number, seed: number
  *
  * @example Generate any kind
  * ```ts
- * import { generateData } from "./generate.ts";
+ * import { generateData } from "@blsbench/core/datasets";
  * const path = await Deno.makeTempFile({ suffix: ".csv" });
  * await generateData("ali-ccp-csv", 10, 1, path);
  * ```
@@ -485,7 +485,7 @@ function exists(path: string): boolean {
  *
  * @example Generate once, then reuse
  * ```ts
- * import { ensureGeneratedData } from "./generate.ts";
+ * import { ensureGeneratedData } from "@blsbench/core/datasets";
  * const cache = await Deno.makeTempDir();
  * const a = await ensureGeneratedData("mini-kaggle", 10, 1, cache);
  * const b = await ensureGeneratedData("mini-kaggle", 10, 1, cache);

@@ -166,8 +166,8 @@ async function inspectAliCcp(
  *
  * @example Inspect a generated file
  * ```ts
- * import { inspectFile } from "./inspect.ts";
- * import { generateMiniKaggle } from "./generate.ts";
+ * import { inspectFile } from "@blsbench/core/datasets";
+ * import { generateMiniKaggle } from "@blsbench/core/datasets";
  * const path = await Deno.makeTempFile({ suffix: ".txt" });
  * await generateMiniKaggle(path, 200, 5);
  * const report = await inspectFile(path);
@@ -212,7 +212,7 @@ function table(header: string[], rows: string[][]): string {
  *
  * @example Format a report
  * ```ts
- * import { formatInspectReport } from "./inspect.ts";
+ * import { formatInspectReport } from "@blsbench/core/datasets";
  * const text = formatInspectReport({
  *   format: "criteo", rows: 1, skipped: 0, labels: { click: 1 },
  *   sparse: [{ name: "C1", distinct: 1, maxId: 7, missing: 0, meanPerRow: 1, maxPerRow: 1 }],

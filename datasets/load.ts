@@ -44,7 +44,7 @@ export interface LoadOptions extends ReadOptions {
  *
  * @example Formats by name
  * ```ts
- * import { detectFormat } from "./load.ts";
+ * import { detectFormat } from "@blsbench/core/datasets";
  * if (detectFormat("day_0.txt") !== "criteo") throw new Error("criteo");
  * if (detectFormat("d/sample_skeleton_train.csv") !== "aliccp-raw") throw new Error("raw");
  * if (detectFormat("ali_ccp_train.csv") !== "aliccp-csv") throw new Error("csv");
@@ -73,7 +73,7 @@ export function detectFormat(path: string, common?: string): DataFormat {
  *
  * @example Cap at 2 rows
  * ```ts
- * import { capTables } from "./load.ts";
+ * import { capTables } from "@blsbench/core/datasets";
  * const data = capTables({
  *   rows: 1, denseNames: [], dense: new Float32Array(0), labels: new Float32Array(1), skipped: 0,
  *   sparse: [{ name: "a", offsets: Int32Array.from([0, 2]), indices: Int32Array.from([3, 4]) }],
@@ -104,8 +104,8 @@ export function capTables<T extends Dataset>(data: T, maxIndRange?: number): T {
  *
  * @example Load a generated Mini-Kaggle file
  * ```ts
- * import { loadDataset } from "./load.ts";
- * import { generateMiniKaggle } from "./generate.ts";
+ * import { loadDataset } from "@blsbench/core/datasets";
+ * import { generateMiniKaggle } from "@blsbench/core/datasets";
  * const path = await Deno.makeTempFile({ suffix: ".txt" });
  * await generateMiniKaggle(path, 50, 2);
  * const data = await loadDataset(path, { maxIndRange: 100 });

@@ -36,7 +36,7 @@ export interface ReadOptions {
  *
  * @example Report the first two
  * ```ts
- * import { stderrReporter } from "./malformed.ts";
+ * import { stderrReporter } from "@blsbench/core/datasets";
  * const report = stderrReporter(2);
  * report("a.txt", 3, "label is not 0 or 1");
  * ```

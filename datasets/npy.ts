@@ -64,7 +64,7 @@ function elementCount(shape: readonly number[]): number {
  *
  * @example Check an array
  * ```ts
- * import { validateNpyArray } from "./npy.ts";
+ * import { validateNpyArray } from "@blsbench/core/datasets";
  * validateNpyArray({ dtype: "<f4", shape: [2], data: new Float32Array(2) });
  * ```
  *
@@ -191,7 +191,7 @@ export interface NpyHeader {
  *
  * @example
  * ```ts
- * import { npyItemSize } from "./npy.ts";
+ * import { npyItemSize } from "@blsbench/core/datasets";
  * if (npyItemSize("<f8") !== 8) throw new Error("wrong size");
  * ```
  *
@@ -207,7 +207,7 @@ export function npyItemSize(dtype: NpyDtype): number {
  *
  * @example Four bytes as one int32
  * ```ts
- * import { npyElements } from "./npy.ts";
+ * import { npyElements } from "@blsbench/core/datasets";
  * if (npyElements("<i4", new Uint8Array([7, 0, 0, 0]))[0] !== 7) throw new Error("wrong value");
  * ```
  *
@@ -230,7 +230,7 @@ export function npyElements(dtype: NpyDtype, bytes: Uint8Array): NpyData {
  *
  * @example The header of an encoded array
  * ```ts
- * import { encodeNpyHeader, parseNpyHeader } from "./npy.ts";
+ * import { encodeNpyHeader, parseNpyHeader } from "@blsbench/core/datasets";
  * const header = parseNpyHeader(encodeNpyHeader("<i4", [5, 2]));
  * if (header.shape.join() !== "5,2" || header.dataOffset % 64 !== 0) throw new Error("bad header");
  * ```
@@ -334,7 +334,7 @@ function fortranToC(data: NpyData, shape: readonly number[]): NpyData {
  *
  * @example Parse an encoded array
  * ```ts
- * import { encodeNpy, parseNpy } from "./npy.ts";
+ * import { encodeNpy, parseNpy } from "@blsbench/core/datasets";
  * const bytes = encodeNpy({ dtype: "<i4", shape: [3], data: new Int32Array([1, 2, 3]) });
  * const array = parseNpy(bytes);
  * if (array.data[2] !== 3) throw new Error("wrong value");
@@ -377,7 +377,7 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
  *
  * @example A header for a 3 x 4 float array
  * ```ts
- * import { encodeNpyHeader } from "./npy.ts";
+ * import { encodeNpyHeader } from "@blsbench/core/datasets";
  * const header = encodeNpyHeader("<f4", [3, 4]);
  * if (header.length % 64 !== 0) throw new Error(`unaligned: ${header.length}`);
  * ```
@@ -419,7 +419,7 @@ export function encodeNpyHeader(dtype: NpyDtype, shape: readonly number[]): Uint
  *
  * @example Encode an array
  * ```ts
- * import { encodeNpy } from "./npy.ts";
+ * import { encodeNpy } from "@blsbench/core/datasets";
  * const bytes = encodeNpy({ dtype: "<f8", shape: [2, 2], data: new Float64Array(4) });
  * if (bytes.length !== 128 + 32) throw new Error(`unexpected size ${bytes.length}`);
  * ```

@@ -50,7 +50,7 @@ function entriesOf(arrays: NpzArrays): [string, NpyArray][] {
  *
  * @example Parse an encoded archive
  * ```ts
- * import { encodeNpz, parseNpz } from "./npz.ts";
+ * import { encodeNpz, parseNpz } from "@blsbench/core/datasets";
  * const bytes = encodeNpz({ y: { dtype: "<f4", shape: [2], data: new Float32Array([0, 1]) } });
  * const arrays = parseNpz(bytes);
  * if (arrays.get("y")?.data[1] !== 1) throw new Error("wrong value");
@@ -85,7 +85,7 @@ export function parseNpz(bytes: Uint8Array): Map<string, NpyArray> {
  *
  * @example Encode two arrays, compressed
  * ```ts
- * import { encodeNpz } from "./npz.ts";
+ * import { encodeNpz } from "@blsbench/core/datasets";
  * const bytes = encodeNpz(
  *   {
  *     a: { dtype: "<i4", shape: [4], data: new Int32Array(4) },
@@ -155,7 +155,7 @@ function elementCount(shape: readonly number[]): number {
  *
  * @example Read a member in chunks of two rows
  * ```ts
- * import { NpzReader, writeNpz } from "./npz.ts";
+ * import { NpzReader, writeNpz } from "@blsbench/core/datasets";
  * const path = `${await Deno.makeTempDir()}/a.npz`;
  * await writeNpz(path, { x: { dtype: "<i4", shape: [5, 2], data: Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]) } });
  * const npz = await NpzReader.open(path);
@@ -383,7 +383,7 @@ export class NpzReader {
  *
  * @example Write and read back
  * ```ts
- * import { readNpz, writeNpz } from "./npz.ts";
+ * import { readNpz, writeNpz } from "@blsbench/core/datasets";
  * const path = `${await Deno.makeTempDir()}/a.npz`;
  * await writeNpz(path, { x: { dtype: "<f8", shape: [1], data: new Float64Array([2.5]) } });
  * const arrays = await readNpz(path);
@@ -411,7 +411,7 @@ export async function readNpz(path: string): Promise<Map<string, NpyArray>> {
  *
  * @example Write a compressed archive
  * ```ts
- * import { writeNpz } from "./npz.ts";
+ * import { writeNpz } from "@blsbench/core/datasets";
  * const path = `${await Deno.makeTempDir()}/w.npz`;
  * await writeNpz(path, new Map([["w", { dtype: "<f4", shape: [2, 2], data: new Float32Array(4) }]]), {
  *   compress: true,
@@ -457,7 +457,7 @@ export async function writeNpz(
  *
  * @example A missing file
  * ```ts
- * import { openNpzData } from "./npz.ts";
+ * import { openNpzData } from "@blsbench/core/datasets";
  * import { rejects } from "node:assert/strict";
  * await rejects(openNpzData("/nonexistent/data.npz"), /Cannot read \/nonexistent\/data.npz/);
  * ```

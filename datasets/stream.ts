@@ -357,8 +357,8 @@ async function* npzChunks(
  *
  * @example The first 5 rows of a generated file
  * ```ts
- * import { firstRows, openStreamedDataset } from "./stream.ts";
- * import { generateAliCcpCsv } from "./generate.ts";
+ * import { firstRows, openStreamedDataset } from "@blsbench/core/datasets";
+ * import { generateAliCcpCsv } from "@blsbench/core/datasets";
  * const path = await Deno.makeTempFile({ suffix: ".csv" });
  * await generateAliCcpCsv(path, 20, 3);
  * const head = await firstRows(await openStreamedDataset(path), 5);
@@ -392,8 +392,8 @@ export async function firstRows(data: StreamedDataset, rows: number): Promise<Da
  *
  * @example Stream a generated Ali-CCP CSV file in chunks of 8 rows
  * ```ts
- * import { openStreamedDataset } from "./stream.ts";
- * import { generateAliCcpCsv } from "./generate.ts";
+ * import { openStreamedDataset } from "@blsbench/core/datasets";
+ * import { generateAliCcpCsv } from "@blsbench/core/datasets";
  * const path = await Deno.makeTempFile({ suffix: ".csv" });
  * await generateAliCcpCsv(path, 20, 3);
  * const data = await openStreamedDataset(path);

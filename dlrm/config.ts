@@ -70,7 +70,7 @@ export const ALICCP_TABLE_SIZES: readonly number[] = [
  *
  * @example Kaggle's top MLP input
  * ```ts
- * import { interactionWidth } from "./config.ts";
+ * import { interactionWidth } from "@blsbench/core/dlrm";
  * if (interactionWidth(16, 26) !== 367) throw new Error("expected 367");
  * ```
  *
@@ -107,7 +107,7 @@ export interface ArchitectureOptions {
  *
  * @example Kaggle capped at 100,000 rows per table
  * ```ts
- * import { architecture } from "./config.ts";
+ * import { architecture } from "@blsbench/core/dlrm";
  * const c = architecture("kaggle", { maxIndRange: 100000 });
  * if (Math.max(...c.tableSizes) !== 100000) throw new Error("not capped");
  * if (c.topLayers[0] !== 367) throw new Error("wrong interaction width");
@@ -176,7 +176,7 @@ export function architecture(name: string, options: ArchitectureOptions = {}): D
  *
  * @example A valid configuration
  * ```ts
- * import { architecture, validateConfig } from "./config.ts";
+ * import { architecture, validateConfig } from "@blsbench/core/dlrm";
  * validateConfig(architecture("tiny"));
  * ```
  *
@@ -221,7 +221,7 @@ export function validateConfig(config: DlrmConfig): void {
  *
  * @example A dataset of the right shape
  * ```ts
- * import { architecture, checkDatasetFits } from "./config.ts";
+ * import { architecture, checkDatasetFits } from "@blsbench/core/dlrm";
  * const config = architecture("tiny");
  * checkDatasetFits(config, {
  *   denseNames: ["a", "b", "c", "d"],

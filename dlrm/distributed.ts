@@ -157,13 +157,13 @@ function chunkRows(batchSize: number, want = 65536): number {
  *
  * @example One rank with a synchronous loop-back collective
  * ```ts
- * import { architecture } from "./config.ts";
- * import { runInference } from "./distributed.ts";
- * import { loadKernels } from "./kernels.ts";
- * import { DlrmModel } from "./model.ts";
- * import { shardTables } from "./sharding.ts";
- * import { synthesizeDataset } from "./synthetic.ts";
- * import { initWeights } from "./weights.ts";
+ * import { architecture } from "@blsbench/core/dlrm";
+ * import { runInference } from "@blsbench/core/dlrm";
+ * import { loadKernels } from "@blsbench/core/dlrm";
+ * import { DlrmModel } from "@blsbench/core/dlrm";
+ * import { shardTables } from "@blsbench/core/dlrm";
+ * import { synthesizeDataset } from "@blsbench/core/dlrm";
+ * import { initWeights } from "@blsbench/core/dlrm";
  * const config = architecture("tiny");
  * const model = new DlrmModel(initWeights(config, 1), loadKernels({ backend: "typescript" }));
  * const data = synthesizeDataset({ config, rows: 10, seed: 2 });
@@ -345,7 +345,7 @@ export async function runInference(
  *
  * @example Two ranks' slices
  * ```ts
- * import { mergePredictions } from "./distributed.ts";
+ * import { mergePredictions } from "@blsbench/core/dlrm";
  * const p = mergePredictions([
  *   { rows: new Int32Array([0, 1, 4]), probabilities: new Float32Array([0.5, 0.25, 1]) },
  *   { rows: new Int32Array([2, 3]), probabilities: new Float32Array([0, 0.75]) },

@@ -54,7 +54,7 @@ const openedBlas = new Map<string, Kernels>();
  *
  * @example Force the TypeScript kernels
  * ```ts
- * import { loadKernels } from "./kernels.ts";
+ * import { loadKernels } from "@blsbench/core/dlrm";
  * const k = loadKernels({ backend: "typescript" });
  * const c = new Float32Array(1);
  * k.sgemm(false, false, 1, 1, 2, 1, new Float32Array([1, 2]), 2, new Float32Array([3, 4]), 1, 0, c, 1);
@@ -129,7 +129,7 @@ export interface LinearLayer {
  *
  * @example One row through a 2 -> 1 layer
  * ```ts
- * import { linear, loadKernels } from "./kernels.ts";
+ * import { linear, loadKernels } from "@blsbench/core/dlrm";
  * const layer = { inFeatures: 2, outFeatures: 1, weight: new Float32Array([2, 3]), bias: new Float32Array([1]) };
  * const y = new Float32Array(1);
  * linear(loadKernels({ backend: "typescript" }), layer, new Float32Array([1, 1]), 1, y);
@@ -174,7 +174,7 @@ export function linear(
  *
  * @example Clamp negatives
  * ```ts
- * import { relu } from "./kernels.ts";
+ * import { relu } from "@blsbench/core/dlrm";
  * const v = new Float32Array([-1, 2]);
  * relu(v, 2);
  * if (v[0] !== 0 || v[1] !== 2) throw new Error("wrong relu");
@@ -198,7 +198,7 @@ export function relu(v: Float32Array, n: number): void {
  *
  * @example sigmoid(0) = 0.5
  * ```ts
- * import { sigmoid } from "./kernels.ts";
+ * import { sigmoid } from "@blsbench/core/dlrm";
  * const v = new Float32Array([0]);
  * sigmoid(v, 1);
  * if (v[0] !== 0.5) throw new Error("wrong sigmoid");
@@ -227,7 +227,7 @@ export interface Bags {
  *
  * @example Two bags over a 3-row table of dimension 2
  * ```ts
- * import { embeddingBagSum } from "./kernels.ts";
+ * import { embeddingBagSum } from "@blsbench/core/dlrm";
  * const table = new Float32Array([1, 2, 10, 20, 100, 200]);
  * const bags = { offsets: new Int32Array([0, 2, 3]), indices: new Int32Array([0, 2, 1]) };
  * const out = new Float32Array(4);
@@ -368,7 +368,7 @@ export interface FeatureSource {
  *
  * @example Two features of dimension 2
  * ```ts
- * import { dotInteraction } from "./kernels.ts";
+ * import { dotInteraction } from "@blsbench/core/dlrm";
  * const z0 = { data: new Float32Array([1, 2]), offset: 0, stride: 2 };
  * const z1 = { data: new Float32Array([3, 4]), offset: 0, stride: 2 };
  * const out = new Float32Array(3);

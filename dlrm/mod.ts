@@ -6,7 +6,7 @@
  *
  * @example Predict with the tiny model
  * ```ts
- * import { architecture, DlrmModel, initWeights, loadKernels, synthesizeDataset } from "./mod.ts";
+ * import { architecture, DlrmModel, initWeights, loadKernels, synthesizeDataset } from "@blsbench/core/dlrm";
  * const config = architecture("tiny");
  * const model = new DlrmModel(initWeights(config, 1), loadKernels({ backend: "typescript" }));
  * const p = model.forward(synthesizeDataset({ config, rows: 3, seed: 1 }), 0, 3);

@@ -58,8 +58,8 @@ function indexError(
  *
  * @example An index beyond its table
  * ```ts
- * import { architecture } from "./config.ts";
- * import { checkIndices } from "./model.ts";
+ * import { architecture } from "@blsbench/core/dlrm";
+ * import { checkIndices } from "@blsbench/core/dlrm";
  * const config = architecture("tiny");
  * const bag = (i: number) => ({ name: "C", offsets: new Int32Array([0, 1]), indices: new Int32Array([i]) });
  * const data = { rows: 1, dense: new Float32Array(4), denseNames: ["a", "b", "c", "d"], sparse: [bag(0), bag(0), bag(99)] };

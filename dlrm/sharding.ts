@@ -25,7 +25,7 @@ export const SHARDING_KINDS: readonly ShardingKind[] = ["contiguous", "roundrobi
  *
  * @example 26 tables on 4 ranks
  * ```ts
- * import { shardTables } from "./sharding.ts";
+ * import { shardTables } from "@blsbench/core/dlrm";
  * const shards = shardTables("contiguous", 26, 4);
  * if (shards.map((s) => s.length).join() !== "7,7,6,6") throw new Error("wrong split");
  * ```
@@ -89,7 +89,7 @@ export function shardTables(
  *
  * @example One-hot and two-hot tables
  * ```ts
- * import { tableCosts } from "./sharding.ts";
+ * import { tableCosts } from "@blsbench/core/dlrm";
  * const costs = tableCosts({ rows: 2, sparse: [
  *   { name: "a", offsets: new Int32Array([0, 1, 2]), indices: new Int32Array(2) },
  *   { name: "b", offsets: new Int32Array([0, 2, 4]), indices: new Int32Array(4) },
@@ -118,7 +118,7 @@ export interface RowRange {
  *
  * @example 10 rows on 4 ranks
  * ```ts
- * import { splitRows } from "./sharding.ts";
+ * import { splitRows } from "@blsbench/core/dlrm";
  * const s = splitRows({ start: 100, count: 10 }, 4);
  * if (s.map((x) => `${x.start}+${x.count}`).join() !== "100+3,103+3,106+2,108+2") throw new Error("wrong");
  * ```
@@ -146,7 +146,7 @@ export function splitRows(range: RowRange, parts: number): RowRange[] {
  *
  * @example 10 rows in batches of 4
  * ```ts
- * import { batchRanges } from "./sharding.ts";
+ * import { batchRanges } from "@blsbench/core/dlrm";
  * if (batchRanges(10, 4).map((b) => b.count).join() !== "4,4,2") throw new Error("wrong");
  * ```
  *

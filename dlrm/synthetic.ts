@@ -39,7 +39,7 @@ export type Skew =
  *
  * @example Tables of rank 1 four times as heavy
  * ```ts
- * import { parseSkew } from "./synthetic.ts";
+ * import { parseSkew } from "@blsbench/core/dlrm";
  * const s = parseSkew("tables:1:4");
  * if (s.kind !== "tables" || s.rank !== 1 || s.factor !== 4) throw new Error("wrong parse");
  * ```
@@ -92,7 +92,7 @@ export function parseSkew(spec: string): Skew {
  *
  * @example Round trip
  * ```ts
- * import { formatSkew, parseSkew } from "./synthetic.ts";
+ * import { formatSkew, parseSkew } from "@blsbench/core/dlrm";
  * if (formatSkew(parseSkew("burst:0.25:8")) !== "burst:0.25:8") throw new Error("no round trip");
  * ```
  *
@@ -136,7 +136,7 @@ export interface SyntheticOptions {
  *
  * @example zipf keeps the mean pooling
  * ```ts
- * import { parseSkew, tablePooling } from "./synthetic.ts";
+ * import { parseSkew, tablePooling } from "@blsbench/core/dlrm";
  * const p = tablePooling(4, 2, parseSkew("zipf:1"), 1);
  * if (Math.abs(p.reduce((a, b) => a + b) / 4 - 2) > 1e-12) throw new Error("mean changed");
  * ```
@@ -174,8 +174,8 @@ export function tablePooling(tables: number, pooling: number, skew: Skew, ranks:
  *
  * @example 100 rows for the tiny model, two indices per lookup
  * ```ts
- * import { architecture } from "./config.ts";
- * import { synthesizeDataset } from "./synthetic.ts";
+ * import { architecture } from "@blsbench/core/dlrm";
+ * import { synthesizeDataset } from "@blsbench/core/dlrm";
  * const d = synthesizeDataset({ config: architecture("tiny"), rows: 100, seed: 5, pooling: 2 });
  * if (d.sparse[0].indices.length !== 200) throw new Error("expected 200 indices");
  * ```

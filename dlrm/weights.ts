@@ -106,8 +106,8 @@ function mlpFrom(
  *
  * @example The tiny model round trip
  * ```ts
- * import { architecture } from "./config.ts";
- * import { initWeights, weightsFromArrays, weightsToArrays } from "./weights.ts";
+ * import { architecture } from "@blsbench/core/dlrm";
+ * import { initWeights, weightsFromArrays, weightsToArrays } from "@blsbench/core/dlrm";
  * const w = initWeights(architecture("tiny"), 1);
  * const back = weightsFromArrays(weightsToArrays(w));
  * if (back.config.tableSizes.join() !== "10,20,30") throw new Error("wrong tables");
@@ -208,8 +208,8 @@ export function weightsFromArrays(
  *
  * @example Names of the tiny model
  * ```ts
- * import { architecture } from "./config.ts";
- * import { initWeights, weightsToArrays } from "./weights.ts";
+ * import { architecture } from "@blsbench/core/dlrm";
+ * import { initWeights, weightsToArrays } from "@blsbench/core/dlrm";
  * const names = [...weightsToArrays(initWeights(architecture("tiny"), 1)).keys()];
  * if (!names.includes("top_l.2.bias")) throw new Error("missing top_l.2.bias");
  * ```
@@ -244,8 +244,8 @@ export function weightsToArrays(weights: DlrmWeights): Map<string, NpyArray> {
  *
  * @example Save and load
  * ```ts
- * import { architecture } from "./config.ts";
- * import { initWeights, loadWeights, saveWeights } from "./weights.ts";
+ * import { architecture } from "@blsbench/core/dlrm";
+ * import { initWeights, loadWeights, saveWeights } from "@blsbench/core/dlrm";
  * const path = `${await Deno.makeTempDir()}/w.npz`;
  * await saveWeights(path, initWeights(architecture("tiny"), 7));
  * const w = await loadWeights(path);
@@ -298,8 +298,8 @@ export async function loadWeights(
  *
  * @example Save the tiny model
  * ```ts
- * import { architecture } from "./config.ts";
- * import { initWeights, saveWeights } from "./weights.ts";
+ * import { architecture } from "@blsbench/core/dlrm";
+ * import { initWeights, saveWeights } from "@blsbench/core/dlrm";
  * await saveWeights(`${await Deno.makeTempDir()}/w.npz`, initWeights(architecture("tiny"), 7));
  * ```
  *
@@ -319,8 +319,8 @@ export async function saveWeights(path: string, weights: DlrmWeights): Promise<v
  *
  * @example Same seed, same weights
  * ```ts
- * import { architecture } from "./config.ts";
- * import { initWeights } from "./weights.ts";
+ * import { architecture } from "@blsbench/core/dlrm";
+ * import { initWeights } from "@blsbench/core/dlrm";
  * const a = initWeights(architecture("tiny"), 3);
  * const b = initWeights(architecture("tiny"), 3, { tables: [1] });
  * if (a.embeddings[1]![5] !== b.embeddings[1]![5] || b.embeddings[0]) throw new Error("differ");

@@ -25,7 +25,7 @@ export const FRAME_HEADROOM = 16;
  *
  * @example The tag of a program's first control exchange
  * ```ts
- * import { CONTROL_TAG_BASE, MAX_TAG } from "./transport.ts";
+ * import { CONTROL_TAG_BASE, MAX_TAG } from "@blsbench/core/transports";
  * const barrierTag = CONTROL_TAG_BASE;
  * if (barrierTag > MAX_TAG || barrierTag % 32768 !== 0) throw new Error("wrong");
  * ```

@@ -202,8 +202,8 @@ function drawnDelays(delay: DelaySpec, seed: number, ranks: number): DelaySource
  *
  * @example Synchronous steps pay the slowest rank
  * ```ts
- * import { simulateRun } from "./bls_cost.ts";
- * import { parseDelaySpec } from "./delay.ts";
+ * import { simulateRun } from "@blsbench/core/bench";
+ * import { parseDelaySpec } from "@blsbench/core/bench";
  * const result = simulateRun({
  *   ranks: 4, lag: 0, iters: 10, delay: parseDelaySpec("straggler:1ms@2"), seed: 1, commUs: 100,
  * });
@@ -223,8 +223,8 @@ export function simulateRun(options: SimulationOptions): SimulationResult {
  *
  * @example Lag 4 against synchronous
  * ```ts
- * import { simulateLags } from "./bls_cost.ts";
- * import { parseDelaySpec } from "./delay.ts";
+ * import { simulateLags } from "@blsbench/core/bench";
+ * import { parseDelaySpec } from "@blsbench/core/bench";
  * const [sync, bls] = simulateLags({
  *   ranks: 16, lags: [0, 4], iters: 200, delay: parseDelaySpec("exp:2ms"), seed: 1, commUs: 100,
  * });
@@ -249,7 +249,7 @@ export function simulateLags(
  *
  * @example Two ranks, lag 0
  * ```ts
- * import { idealItersPerSecond } from "./bls_cost.ts";
+ * import { idealItersPerSecond } from "@blsbench/core/bench";
  * // Rank-major [ranks x iters]: rank 0 waits 1 ms in iteration 0, rank 1 in iteration 1.
  * const delays = new Float64Array([1000, 0, 0, 1000]);
  * const ideal = idealItersPerSecond(delays, 2, 2, 0, 100);
@@ -282,7 +282,7 @@ export function idealItersPerSecond(
  *
  * @example Replay a straggler
  * ```ts
- * import { replayDelays } from "./bls_cost.ts";
+ * import { replayDelays } from "@blsbench/core/bench";
  * const [sync, bls] = replayDelays((rank) => (rank === 0 ? 500 : 0), 3, 4, [0, 8], 100);
  * if (sync.totalUs !== 2400 || bls.totalUs !== 2100) throw new Error("unexpected");
  * ```
@@ -345,7 +345,7 @@ export interface ExchangeCost {
  *
  * @example Fit two sizes
  * ```ts
- * import { fitExchangeCost } from "./bls_cost.ts";
+ * import { fitExchangeCost } from "@blsbench/core/bench";
  * const cost = fitExchangeCost([{ bytes: 0, us: 50 }, { bytes: 1000, us: 150 }]);
  * if (cost.latencyUs !== 50 || cost.usPerByte !== 0.1) throw new Error(JSON.stringify(cost));
  * ```
@@ -385,7 +385,7 @@ export function fitExchangeCost(samples: readonly ExchangeSample[]): ExchangeCos
  *
  * @example
  * ```ts
- * import { exchangeCostUs } from "./bls_cost.ts";
+ * import { exchangeCostUs } from "@blsbench/core/bench";
  * if (exchangeCostUs({ latencyUs: 50, usPerByte: 0.01 }, 1000) !== 60) throw new Error();
  * ```
  *

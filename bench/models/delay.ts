@@ -53,7 +53,7 @@ function parseDuration(part: string, text: string): number {
  *
  * @example Two milliseconds
  * ```ts
- * import { parseDurationUs } from "./delay.ts";
+ * import { parseDurationUs } from "@blsbench/core/bench";
  * import { equal } from "node:assert/strict";
  * equal(parseDurationUs("2ms"), 2000);
  * ```
@@ -87,7 +87,7 @@ function expectParts(parts: string[], count: number, form: string, text: string)
  *
  * @example Parse an exponential delay
  * ```ts
- * import { parseDelaySpec } from "./delay.ts";
+ * import { parseDelaySpec } from "@blsbench/core/bench";
  * const spec = parseDelaySpec("exp:2ms");
  * if (spec.kind !== "exp" || spec.meanUs !== 2000) throw new Error("unexpected");
  * ```
@@ -171,7 +171,7 @@ function formatDuration(us: number): string {
  *
  * @example Round trip
  * ```ts
- * import { formatDelaySpec, parseDelaySpec } from "./delay.ts";
+ * import { formatDelaySpec, parseDelaySpec } from "@blsbench/core/bench";
  * const text = formatDelaySpec(parseDelaySpec("spike:50000us:0.05"));
  * if (text !== "spike:50ms:0.05") throw new Error(text);
  * ```
@@ -208,7 +208,7 @@ export function formatDelaySpec(spec: DelaySpec): string {
  *
  * @example A two-rank trace
  * ```ts
- * import { readDelayTrace } from "./delay.ts";
+ * import { readDelayTrace } from "@blsbench/core/bench";
  * const path = await Deno.makeTempFile({ suffix: ".csv" });
  * await Deno.writeTextFile(path, "rank,iter,delay_us\n0,0,100\n1,0,0\n0,1,250\n1,1,5\n");
  * const trace = readDelayTrace(path);
@@ -283,7 +283,7 @@ export function readDelayTrace(path: string): Map<number, Float64Array> {
  *
  * @example Record and replay
  * ```ts
- * import { delayTraceCsv, drawDelayUs, parseDelaySpec } from "./delay.ts";
+ * import { delayTraceCsv, drawDelayUs, parseDelaySpec } from "@blsbench/core/bench";
  * const spec = parseDelaySpec("exp:1ms");
  * const path = await Deno.makeTempFile({ suffix: ".csv" });
  * await Deno.writeTextFile(path, delayTraceCsv(spec, 1, 2, 3));
@@ -313,7 +313,7 @@ export function delayTraceCsv(spec: DelaySpec, seed: number, ranks: number, iter
  *
  * @example A straggler outside the run
  * ```ts
- * import { checkDelaySpec, parseDelaySpec } from "./delay.ts";
+ * import { checkDelaySpec, parseDelaySpec } from "@blsbench/core/bench";
  * let failed = false;
  * try {
  *   checkDelaySpec(parseDelaySpec("straggler:1ms@4"), 4);
@@ -353,7 +353,7 @@ export function checkDelaySpec(spec: DelaySpec, ranks: number): void {
  *
  * @example Deterministic draws
  * ```ts
- * import { drawDelayUs, parseDelaySpec } from "./delay.ts";
+ * import { drawDelayUs, parseDelaySpec } from "@blsbench/core/bench";
  * const spec = parseDelaySpec("exp:2ms");
  * if (drawDelayUs(spec, 7, 1, 3) !== drawDelayUs(spec, 7, 1, 3)) throw new Error("differs");
  * ```
@@ -398,7 +398,7 @@ export function drawDelayUs(spec: DelaySpec, seed: number, rank: number, iter: n
  *
  * @example Mean of a lognormal delay
  * ```ts
- * import { meanDelayUs, parseDelaySpec } from "./delay.ts";
+ * import { meanDelayUs, parseDelaySpec } from "@blsbench/core/bench";
  * const mean = meanDelayUs(parseDelaySpec("lognormal:1ms:0.5"), 4);
  * if (Math.abs(mean - 1000 * Math.exp(0.125)) > 1e-9) throw new Error(String(mean));
  * ```
@@ -461,7 +461,7 @@ function waitIdleUntil(deadlineMs: number): void {
  *
  * @example Sleep 1 ms
  * ```ts
- * import { applyDelay } from "./delay.ts";
+ * import { applyDelay } from "@blsbench/core/bench";
  * const spent = await applyDelay(1000, "sleep");
  * if (spent < 1000) throw new Error(`woke early: ${spent} us`);
  * ```

@@ -57,7 +57,7 @@ function expectParts(parts: string[], count: number, form: string, text: string)
  *
  * @example Parse a hot rank
  * ```ts
- * import { parseImbalanceSpec } from "./imbalance.ts";
+ * import { parseImbalanceSpec } from "@blsbench/core/bench";
  * const spec = parseImbalanceSpec("hot:1:4");
  * if (spec.kind !== "hot" || spec.rank !== 1 || spec.factor !== 4) throw new Error("unexpected");
  * ```
@@ -102,7 +102,7 @@ export function parseImbalanceSpec(text: string): ImbalanceSpec {
  *
  * @example Round trip
  * ```ts
- * import { formatImbalanceSpec, parseImbalanceSpec } from "./imbalance.ts";
+ * import { formatImbalanceSpec, parseImbalanceSpec } from "@blsbench/core/bench";
  * if (formatImbalanceSpec(parseImbalanceSpec(" zipf:1.50 ")) !== "zipf:1.5") throw new Error();
  * ```
  *
@@ -127,7 +127,7 @@ export function formatImbalanceSpec(spec: ImbalanceSpec): string {
  *
  * @example A hot rank outside the run
  * ```ts
- * import { checkImbalanceSpec, parseImbalanceSpec } from "./imbalance.ts";
+ * import { checkImbalanceSpec, parseImbalanceSpec } from "@blsbench/core/bench";
  * let failed = false;
  * try {
  *   checkImbalanceSpec(parseImbalanceSpec("hot:9:2"), 4);
@@ -171,7 +171,7 @@ function zipfNormaliser(s: number, ranks: number): number {
  *
  * @example Blocks of a hot rank
  * ```ts
- * import { blockSize, parseImbalanceSpec } from "./imbalance.ts";
+ * import { blockSize, parseImbalanceSpec } from "@blsbench/core/bench";
  * const hot = parseImbalanceSpec("hot:0:4");
  * if (blockSize(hot, 1024, 1, 0, 0, 2, 4) !== 4096) throw new Error("hot block");
  * if (blockSize(hot, 1024, 1, 0, 1, 2, 4) !== 1024) throw new Error("cold block");

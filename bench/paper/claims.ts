@@ -54,7 +54,7 @@ export const NEAR_IDEAL = 0.8;
  *
  * @example Labels
  * ```ts
- * import { verdictLabel } from "./claims.ts";
+ * import { verdictLabel } from "@blsbench/core/bench";
  * import { equal } from "node:assert/strict";
  * equal(verdictLabel(true).text, "✓ holds");
  * equal(verdictLabel("inconclusive").text, "~ inconclusive");
@@ -329,7 +329,7 @@ function checkMaskedShare(
  *
  * @example A lag that removes most of the imbalance's cost holds
  * ```ts
- * import { checkHetero } from "./claims.ts";
+ * import { checkHetero } from "@blsbench/core/bench";
  * import { equal } from "node:assert/strict";
  * const row = (lag: number, imbalance: string, itersPerS: number) => ({ workload: "alltoallv",
  *   transport: "tcp", ranks: 4, lag, sizeBytes: 64, imbalance, delay: "none", delayMode: "busy",
@@ -375,7 +375,7 @@ const delayVarying: Varying = {
  *
  * @example Half the delays' cost masked holds; a tenth does not
  * ```ts
- * import { checkDelay } from "./claims.ts";
+ * import { checkDelay } from "@blsbench/core/bench";
  * import { equal } from "node:assert/strict";
  * const row = (lag: number, delay: string, itersPerS: number) => ({ workload: "alltoallv",
  *   transport: "tcp", ranks: 4, lag, sizeBytes: 64, imbalance: "none", delay, delayMode: "busy",
@@ -402,7 +402,7 @@ export function checkDelay(rows: readonly SummaryRow[]): ClaimCheck {
  *
  * @example Delays masked altogether
  * ```ts
- * import { checkDlrmUnbalanced } from "./claims.ts";
+ * import { checkDlrmUnbalanced } from "@blsbench/core/bench";
  * import { equal, match } from "node:assert/strict";
  * const row = (lag: number, delay: string, samplesPerS: number) => ({ workload: "dlrm",
  *   transport: "tcp", ranks: 4, lag, sizeBytes: null, imbalance: "none", delay,
@@ -515,7 +515,7 @@ function fmtTime(seconds: number): string {
  *
  * @example A pipelining gain the model explains holds; a lag 2 twice as fast does not
  * ```ts
- * import { checkBalanced } from "./claims.ts";
+ * import { checkBalanced } from "@blsbench/core/bench";
  * import { equal } from "node:assert/strict";
  * const row = (lag: number, itersPerS: number) => ({ workload: "alltoallv", transport: "tcp",
  *   ranks: 4, lag, sizeBytes: 64, imbalance: "none", delay: "none", delayMode: "busy", iters: 100,
@@ -540,7 +540,7 @@ export function checkBalanced(rows: readonly SummaryRow[]): ClaimCheck {
  *
  * @example A lag 2 the fit predicts holds
  * ```ts
- * import { checkDlrmBalanced } from "./claims.ts";
+ * import { checkDlrmBalanced } from "@blsbench/core/bench";
  * import { equal } from "node:assert/strict";
  * const row = (lag: number, samplesPerS: number) => ({ workload: "dlrm", transport: "tcp",
  *   ranks: 4, lag, sizeBytes: null, imbalance: "none", delay: "none", delayMode: "busy",
@@ -564,7 +564,7 @@ export function checkDlrmBalanced(rows: readonly SummaryRow[]): ClaimCheck {
  *
  * @example Growing then saturating throughput near the ideal holds
  * ```ts
- * import { checkLag } from "./claims.ts";
+ * import { checkLag } from "@blsbench/core/bench";
  * import { equal } from "node:assert/strict";
  * const row = (lag: number, itersPerS: number) => ({ workload: "alltoallv", transport: "tcp",
  *   ranks: 4, lag, sizeBytes: 64, imbalance: "none", delay: "exp:2ms", delayMode: "busy",
@@ -646,7 +646,7 @@ export function checkLag(rows: readonly SummaryRow[]): ClaimCheck {
  *
  * @example The model, never a verdict
  * ```ts
- * import { checkScale } from "./claims.ts";
+ * import { checkScale } from "@blsbench/core/bench";
  * import { equal, match } from "node:assert/strict";
  * const row = (ranks: number, speedupVsSync: number) => ({ workload: "simulated",
  *   transport: "model", ranks, lag: 4, sizeBytes: null, imbalance: "none", delay: "exp:2ms",
@@ -693,7 +693,7 @@ export function checkScale(rows: readonly SummaryRow[]): ClaimCheck {
  *
  * @example No rows, not enough data
  * ```ts
- * import { checkClaim } from "./claims.ts";
+ * import { checkClaim } from "@blsbench/core/bench";
  * import { equal } from "node:assert/strict";
  * equal(checkClaim("fig-scale", []).holds, "not enough data");
  * ```
@@ -732,7 +732,7 @@ function checkFigure(figure: FigureId, rows: readonly SummaryRow[]): ClaimCheck 
  *
  * @example Seven checks, whatever the data
  * ```ts
- * import { checkClaims } from "./claims.ts";
+ * import { checkClaims } from "@blsbench/core/bench";
  * import { equal } from "node:assert/strict";
  * equal(checkClaims([]).length, 7);
  * ```

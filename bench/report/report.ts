@@ -57,7 +57,7 @@ function denoCacheDir(): string | undefined {
  *
  * @example Find it
  * ```ts
- * import { chartJsPath } from "./report.ts";
+ * import { chartJsPath } from "@blsbench/core/bench";
  * import { ok } from "node:assert/strict";
  * ok(chartJsPath().endsWith("chart.umd.min.js"));
  * ```
@@ -102,7 +102,7 @@ export function chartJsPath(): string {
  *
  * @example Read it
  * ```ts
- * import { chartJsSource } from "./report.ts";
+ * import { chartJsSource } from "@blsbench/core/bench";
  * import { ok } from "node:assert/strict";
  * ok(chartJsSource().includes("Chart.js v4"));
  * ```
@@ -186,7 +186,7 @@ function verdictText(check: ClaimCheck): string {
  *
  * @example Render an empty report
  * ```ts
- * import { renderReport } from "./report.ts";
+ * import { renderReport } from "@blsbench/core/bench";
  * import { ok } from "node:assert/strict";
  * const html = renderReport([]);
  * ok(html.includes('id="fig-scale"'));
@@ -274,8 +274,8 @@ ${runSections.join("\n")}
  *
  * @example Write the report of a directory
  * ```ts
- * import { writeReport } from "./report.ts";
- * import { SUMMARY_COLUMNS } from "../results/read.ts";
+ * import { writeReport } from "@blsbench/core/bench";
+ * import { SUMMARY_COLUMNS } from "@blsbench/core/bench";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/run.json`, '{"config":{"workload":"alltoallv"}}');
  * await Deno.writeTextFile(`${dir}/summary.csv`, SUMMARY_COLUMNS.join(",") + "\n");

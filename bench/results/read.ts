@@ -139,7 +139,7 @@ function booleanCell(value: string, fileName: string, line: number): boolean | n
  *
  * @example Parse a two-row summary
  * ```ts
- * import { parseSummaryCsv, SUMMARY_COLUMNS } from "./read.ts";
+ * import { parseSummaryCsv, SUMMARY_COLUMNS } from "@blsbench/core/bench";
  * import { equal } from "node:assert/strict";
  * const text = SUMMARY_COLUMNS.join(",") + "\n" +
  *   "alltoallv,tcp,4,0,64,none,none,busy,100,5000,,190,250,20,1,,true\n";
@@ -226,7 +226,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  *
  * @example Parse a minimal run.json
  * ```ts
- * import { parseRunJson } from "./read.ts";
+ * import { parseRunJson } from "@blsbench/core/bench";
  * import { equal } from "node:assert/strict";
  * const run = parseRunJson('{"version":"0.1.0","config":{"ranks":4},"status":"completed"}', "run.json");
  * equal(run.config.ranks, 4);
@@ -291,7 +291,7 @@ export async function readResultFile(path: string): Promise<string> {
  *
  * @example Read a directory written by hand
  * ```ts
- * import { readResultDir, SUMMARY_COLUMNS } from "./read.ts";
+ * import { readResultDir, SUMMARY_COLUMNS } from "@blsbench/core/bench";
  * import { equal } from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/run.json`, '{"config":{"workload":"alltoallv"}}');
@@ -324,7 +324,7 @@ export async function readResultDir(dir: string): Promise<ResultRun> {
  *
  * @example Read no directories
  * ```ts
- * import { readResultDirs } from "./read.ts";
+ * import { readResultDirs } from "@blsbench/core/bench";
  * import { deepStrictEqual } from "node:assert/strict";
  * deepStrictEqual(await readResultDirs([]), []);
  * ```

@@ -44,13 +44,13 @@ const references = new Map<string, Promise<DlrmModel>>();
  * @example One rank with a loop-back collective and the weights of the same seed
  * ```ts
  * import { checkPredictions } from "./dlrm_check.ts";
- * import { architecture } from "../../dlrm/config.ts";
- * import { loadKernels } from "../../dlrm/kernels.ts";
- * import { DlrmModel } from "../../dlrm/model.ts";
- * import { shardTables } from "../../dlrm/sharding.ts";
- * import { synthesizeDataset } from "../../dlrm/synthetic.ts";
- * import { initWeights } from "../../dlrm/weights.ts";
- * import type { Comm } from "../../collectives/communicator.ts";
+ * import { architecture } from "@blsbench/core/dlrm";
+ * import { loadKernels } from "@blsbench/core/dlrm";
+ * import { DlrmModel } from "@blsbench/core/dlrm";
+ * import { shardTables } from "@blsbench/core/dlrm";
+ * import { synthesizeDataset } from "@blsbench/core/dlrm";
+ * import { initWeights } from "@blsbench/core/dlrm";
+ * import type { Comm } from "@blsbench/core";
  * const config = architecture("tiny");
  * const model = new DlrmModel(initWeights(config, 3), loadKernels({ backend: "typescript" }));
  * let iter = 0;

@@ -42,7 +42,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  *
  * @example Four ranks of a Deno script under OpenMPI
  * ```ts
- * import { mpiLaunchCommand } from "./launch.ts";
+ * import { mpiLaunchCommand } from "@blsbench/core/mpi";
  * const { cmd, args } = mpiLaunchCommand("openmpi", 4, ["deno", "run", "-A", "rank.ts"], {
  *   BLSBENCH_TOKEN: "secret",
  * });
@@ -98,7 +98,7 @@ export function mpiLaunchCommand(
  *
  * @example Outside a launcher
  * ```ts
- * import { detectMpiEnvironment } from "./launch.ts";
+ * import { detectMpiEnvironment } from "@blsbench/core/mpi";
  * const env = detectMpiEnvironment();
  * console.log(env === undefined ? "not started by mpirun" : `rank ${env.rank}/${env.size}`);
  * ```
@@ -138,7 +138,7 @@ function onPath(program: string): boolean {
  *
  * @example Skip when OpenMPI is absent
  * ```ts
- * import { mpiAvailable } from "./launch.ts";
+ * import { mpiAvailable } from "@blsbench/core/mpi";
  * console.log(mpiAvailable("openmpi") ? "OpenMPI present" : "install openmpi-bin libopenmpi-dev");
  * ```
  *
@@ -160,7 +160,7 @@ export function mpiAvailable(family: MpiFamily): boolean {
  *
  * @example For a skip message
  * ```ts
- * import { mpiPackages } from "./launch.ts";
+ * import { mpiPackages } from "@blsbench/core/mpi";
  * if (mpiPackages("mpich") !== "mpich libmpich-dev") throw new Error("unexpected");
  * ```
  *

@@ -14,7 +14,7 @@
  *
  * @example Address of a buffer
  * ```ts
- * import { addressOf } from "./memory.ts";
+ * import { addressOf } from "@blsbench/core/mpi";
  * const bytes = new Uint8Array(16);
  * if (addressOf(bytes.subarray(4)) - addressOf(bytes) !== 4n) throw new Error("offset lost");
  * ```

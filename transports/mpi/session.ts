@@ -188,7 +188,7 @@ function initialise(abi: MpiAbi): MpiSession {
  *
  * @example Start and stop MPI in a rank started by mpirun
  * ```ts ignore
- * import { acquireMpi } from "./session.ts";
+ * import { acquireMpi } from "@blsbench/core/mpi";
  * const mpi = acquireMpi({ family: "openmpi" });
  * console.log(`rank ${mpi.rank} of ${mpi.size}`);
  * mpi.release();

@@ -61,7 +61,7 @@ import {
  *
  * @example The MPI tag of an iteration's messages
  * ```ts
- * import { MPI_TAG_SPACE } from "./transport.ts";
+ * import { MPI_TAG_SPACE } from "@blsbench/core/mpi";
  * if ((40000 % MPI_TAG_SPACE) !== 7232) throw new Error("wrong");
  * ```
  */
@@ -723,7 +723,7 @@ class MpiTransportImpl implements MpiTransport {
  * @example Exchange a message between two ranks
  * ```ts ignore
  * // mpirun.openmpi --allow-run-as-root -np 2 deno run -A this.ts
- * import { openMpiTransport } from "./transport.ts";
+ * import { openMpiTransport } from "@blsbench/core/mpi";
  * const t = await openMpiTransport({ family: "openmpi" });
  * const peer = 1 - t.rank;
  * await t.send(peer, 7, new TextEncoder().encode(`hello from ${t.rank}`));
