@@ -10,12 +10,12 @@
  * @module
  */
 
-import { Command } from "@commander-js/extra-typings";
+import { Command, type CommandUnknownOpts } from "@commander-js/extra-typings";
 import { adviseLag, formatAdvice } from "../bench/advise/mod.ts";
 import { calibrate, readMeasuredRun } from "../bench/simulate/mod.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { UsageError } from "../util/errors.ts";
-import { intListOption, intOption, numberOption } from "./_common.ts";
+import { examples, intListOption, intOption, numberOption } from "./_common.ts";
 import { parseRanksList } from "./simulate.ts";
 
 /**
@@ -29,14 +29,14 @@ import { parseRanksList } from "./simulate.ts";
  *
  * @returns The command.
  */
-export function adviseCommand(): Command {
+export function adviseCommand(): CommandUnknownOpts {
   return new Command("advise")
     .exitOverride()
     .description(
-      "Recommend a lag per rank count: the best predicted throughput whose predicted p99 " +
+      "recommend a lag per rank count: the best predicted throughput whose predicted p99 " +
         "batch latency fits the budget (the cost model calibrated on a measured run)",
     )
-    .requiredOption("--calibrate <dir>", "measured results directory (required)")
+    .requiredOption("--calibrate <dir>", "measured results directory")
     .option(
       "--ranks <list>",
       "rank counts: N, a list N,M,... or powers of two MIN:MAX (default: the run's)",
@@ -52,11 +52,11 @@ export function adviseCommand(): Command {
     .option("--out <dir>", "where advice.json goes (default: the calibrated directory)")
     .addHelpText(
       "after",
-      `
-Examples:
-  deno task advise --calibrate results/latest
-  deno task advise --calibrate results/latest --ranks 2,4,8,64 --latency-budget 20
-  deno task advise --calibrate results/latest --lag 1,2,3,4 --out advice/`,
+      examples(
+        "deno task advise --calibrate results/latest",
+        "deno task advise --calibrate results/latest --ranks 2,4,8,64 --latency-budget 20",
+        "deno task advise --calibrate results/latest --lag 1,2,3,4 --out advice/",
+      ),
     )
     .action(async (options) => {
       if (options.latencyBudget !== undefined && options.latencyBudget <= 0) {
@@ -82,5 +82,5 @@ Examples:
       };
       await writeFileAtomic(`${out}/advice.json`, JSON.stringify(json, null, 2) + "\n");
       console.log(`Wrote ${out}/advice.json`);
-    }) as unknown as Command;
+    });
 }
