@@ -113,7 +113,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a figure without data shows what to run instead of a chart",
+  name:
+    "a plain bench run's report is about its sweep: no paper claims, its own charts, short legends",
   ignore: ignoreUnless("chromium", HAS_CHROMIUM),
   sanitizeResources: false,
   sanitizeOps: false,
@@ -135,13 +136,22 @@ Deno.test({
         await page.goto(new URL(`file://${reportPath}`).href);
         await page.waitForFunction(() => document.body.dataset.chartsDrawn !== undefined);
         deepStrictEqual(errors, []);
-        const scale = await page.evaluate(() => {
-          const el = document.getElementById("fig-scale")!;
-          return { tag: el.tagName, text: el.textContent ?? "" };
-        });
-        equal(scale.tag, "DIV");
-        ok(scale.text.includes("Not measured in this run"));
-        ok(scale.text.includes("simulate"));
+        const seen = await page.evaluate(() => ({
+          figure: document.getElementById("fig-scale") !== null,
+          claims: document.querySelector("table.claims") !== null,
+          heading: document.querySelector("#overview h2")?.textContent ?? "",
+          canvases: [...document.querySelectorAll("canvas")].map((c) => c.id),
+          legends: [...document.querySelectorAll("canvas")].map((c) =>
+            // deno-lint-ignore no-explicit-any
+            (globalThis as any).Chart.getChart(c)?.legend?.legendItems?.length ?? 0
+          ),
+        }));
+        equal(seen.figure, false, "no paper figure in a plain run's report");
+        equal(seen.claims, false, "no claims table");
+        equal(seen.heading, "Your sweep");
+        ok(seen.canvases.includes("run-1-throughput"), seen.canvases.join());
+        ok(seen.canvases.includes("run-1-tradeoff"), seen.canvases.join());
+        ok(seen.legends.every((n) => n <= 12), `legend entries ${seen.legends}`);
       } finally {
         await browser.close();
       }

@@ -86,17 +86,19 @@ Deno.test("every figure has a drawn chart with the figure id, a claim box and it
   });
 });
 
-Deno.test("a plain bench run: its own charts per lag, figures without data say what to run", async () => {
+Deno.test("a plain bench run: a report of its own sweep, without the paper's figures and claims", async () => {
   await withDirs(async (dir) => {
     await writeResultDir(`${dir}/plain`, runJson({}), plainBenchRows());
     const html = renderReport(await readResultDirs([`${dir}/plain`]));
+    match(html, /<h2>Your sweep<\/h2>/);
     match(html, /<canvas id="run-1-throughput"/);
     match(html, /<canvas id="run-1-latency"/);
-    // Untagged balanced alltoallv rows stand in for fig-balanced.
-    match(html, /<canvas id="fig-balanced"/);
-    match(html, /<div class="not-measured" id="fig-scale"[^>]*>[\s\S]*?deno task simulate/);
-    match(html, /<div class="not-measured" id="fig-dlrm-balanced"/);
-    match(html, /data-figure="fig-scale" data-holds="not enough data"/);
+    match(html, /<canvas id="run-1-tradeoff"/);
+    ok(!html.includes('id="fig-balanced"'), "no paper figure for untagged rows");
+    ok(!html.includes('id="fig-scale"'));
+    ok(!html.includes('class="claims"'), "no claims table");
+    const models = chartModels(html) as unknown as { canvasId: string }[];
+    ok(models.every((m) => m.canvasId.startsWith("run-1-")), "only the run's own charts are drawn");
     // Configuration and machine tables.
     match(html, /<th>cpuModel<\/th><td>Synthetic CPU<\/td>/);
     match(html, /<th>lags<\/th><td>\[0,1,2,4\]<\/td>/);
@@ -136,8 +138,14 @@ Deno.test("writeReport: default path in the first directory, several directories
 
 Deno.test("different configurations on one chart are separate series, not a repeat band", async () => {
   await withDirs(async (dir) => {
+    // Tagged with the figure, so that its chart is drawn.
     const rows = [2, 8].flatMap((ranks) =>
-      plainBenchRows().map((r) => ({ ...r, ranks, iters_per_s: Number(r.iters_per_s) / ranks }))
+      plainBenchRows().map((r) => ({
+        ...r,
+        ranks,
+        iters_per_s: Number(r.iters_per_s) / ranks,
+        figure: "fig-balanced",
+      }))
     );
     await writeResultDir(`${dir}/two-rank-counts`, runJson({}), rows);
     const models = chartModels(renderReport(await readResultDirs([`${dir}/two-rank-counts`])));
@@ -167,12 +175,14 @@ Deno.test("a plain DLRM run plots samples per second", async () => {
       iters_per_s: 40,
       samples_per_s: 10240,
       latency_p50_us: 25000,
+      latency_p99_us: 40000 + 10000 * lag,
       dataset: "mini-kaggle",
     }));
     await writeResultDir(`${dir}/dlrm`, runJson({ workload: "dlrm" }), rows);
     const html = renderReport(await readResultDirs([`${dir}/dlrm`]));
     const models = chartModels(html) as unknown as { canvasId: string; y: { title: string } }[];
     equal(models.find((m) => m.canvasId === "run-1-throughput")?.y.title, "throughput (samples/s)");
-    match(html, /<canvas id="fig-dlrm-balanced"/);
+    equal(models.find((m) => m.canvasId === "run-1-tradeoff")?.y.title, "throughput (samples/s)");
+    ok(!html.includes('id="fig-dlrm-balanced"'), "untagged rows make no paper figure");
   });
 });

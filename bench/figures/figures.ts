@@ -293,6 +293,7 @@ export async function runFigures(
   await writeFileAtomic(
     reportPath,
     renderReport(allRuns, {
+      paper: true,
       title: `blsbench figures (${plan.quick ? "quick" : "full"} suite, ${plan.transport})`,
     }),
   );

@@ -259,7 +259,10 @@ function configurationLabel(row: SummaryRow): string {
 }
 
 /**
- * Charts for a plain `bench` run (no figure): throughput and latency against the lag.
+ * Charts for a plain `bench` run (no figure): throughput (with the cost
+ * model's ideal) and latency against the lag per configuration, latency
+ * against the block size per lag (alltoallv sweeps over sizes), and the
+ * trade-off BLS makes: throughput against p99 latency, one point per lag.
  *
  * @example DLRM runs plot samples per second
  * ```ts
@@ -269,9 +272,10 @@ function configurationLabel(row: SummaryRow): string {
  * ```
  *
  * @param dlrm Whether the run is DLRM inference (samples/s) rather than alltoallv (iterations/s).
+ * @param sizes How many block sizes the run swept (the size chart needs two or more).
  * @returns The chart specs.
  */
-export function runCharts(dlrm: boolean): ChartSpec[] {
+export function runCharts(dlrm: boolean, sizes = 1): ChartSpec[] {
   const lagAxis: AxisSpec = {
     label: "lag bound k",
     unit: "iterations",
@@ -305,6 +309,44 @@ export function runCharts(dlrm: boolean): ChartSpec[] {
         scale: "linear",
         format: "number",
         value: (row) => row.latencyP50Us,
+      },
+      series: configurationLabel,
+    },
+    ...(dlrm || sizes < 2 ? [] : [{
+      key: "size",
+      title: "Latency per iteration (p50) against the block size, per lag",
+      x: {
+        label: "bytes per peer",
+        unit: "bytes",
+        scale: "log" as const,
+        format: "bytes" as const,
+        value: (row: SummaryRow) => row.sizeBytes,
+      },
+      y: {
+        label: "latency per iteration (p50)",
+        unit: "µs",
+        scale: "log" as const,
+        format: "number" as const,
+        value: (row: SummaryRow) => row.latencyP50Us,
+      },
+      series: (row: SummaryRow) => `lag ${row.lag}`,
+    }]),
+    {
+      key: "tradeoff",
+      title: "Throughput against p99 latency: one point per lag",
+      x: {
+        label: dlrm ? "batch latency (p99)" : "latency per iteration (p99)",
+        unit: "µs",
+        scale: "linear",
+        format: "number",
+        value: (row) => row.latencyP99Us,
+      },
+      y: {
+        label: "throughput",
+        unit: dlrm ? "samples/s" : "iterations/s",
+        scale: "linear",
+        format: "number",
+        value: (row) => throughputOf(row),
       },
       series: configurationLabel,
     },

@@ -117,7 +117,14 @@ export const CLIENT_SCRIPT = String.raw`
             // Flat swatches read as line samples, so dashed ideal lines look dashed.
             labels: {
               boxWidth: 32, boxHeight: 3,
-              filter: function (item, data) { return !data.datasets[item.datasetIndex].isBand; },
+              // At most a dozen entries: past that, the ideal lines (dashed, drawn in
+              // their series' colour) leave the legend to their measured series.
+              filter: function (item, data) {
+                var d = data.datasets[item.datasetIndex];
+                if (d.isBand) return false;
+                var shown = data.datasets.filter(function (x) { return !x.isBand; });
+                return shown.length <= 12 || !d.borderDash || d.borderDash.length === 0;
+              },
             },
           },
           tooltip: {

@@ -25,6 +25,12 @@ export interface RenderOptions {
   generatedAt?: Date;
   /** The Chart.js UMD source to inline; defaults to the installed package's. */
   chartJs?: string;
+  /**
+   * Show the paper's figures and claims: always for the figure suite's report;
+   * by default only when some row or run is tagged with a figure (or there are
+   * no runs at all), else the report is about the user's own sweep.
+   */
+  paper?: boolean;
 }
 
 let chartJsCache: string | undefined;
@@ -200,8 +206,9 @@ function verdictText(check: ClaimCheck): string {
 export function renderReport(runs: readonly ResultRun[], options: RenderOptions = {}): string {
   const title = options.title ?? "blsbench report";
   const generatedAt = (options.generatedAt ?? new Date()).toISOString();
+  const figureCharts: ChartModel[] = [];
   const charts: ChartModel[] = [];
-  const figures = FIGURES.map((spec) => ({ spec, ...figureSection(spec, runs, charts) }));
+  const figures = FIGURES.map((spec) => ({ spec, ...figureSection(spec, runs, figureCharts) }));
   const allRows = enrichedRows(runs);
   const runSections = runs.map((result, i) => {
     // Plain runs (no figure anywhere) also get charts of their own against the lag.
@@ -211,7 +218,8 @@ export function renderReport(runs: readonly ResultRun[], options: RenderOptions 
     if (plain) {
       const own = enrichedRows([result]);
       const dlrm = own.some((row) => row.workload === "dlrm");
-      const models = runCharts(dlrm).flatMap((spec) =>
+      const sizes = new Set(own.map((row) => row.sizeBytes)).size;
+      const models = runCharts(dlrm, sizes).flatMap((spec) =>
         buildCharts(spec, own, `run-${i + 1}-${spec.key}`)
       );
       charts.push(...models);
@@ -224,6 +232,10 @@ export function renderReport(runs: readonly ResultRun[], options: RenderOptions 
     }
     return runSection(result, i + 1, chartsHtml);
   });
+  // The paper's claims belong to figure runs: a report of the user's own sweep
+  // (no row tagged with a figure) is about that sweep alone.
+  const paper = options.paper ?? (runs.length === 0 || runs.some((r) => r.run.figure !== null) ||
+    allRows.some((row) => row.figure !== null));
   const overview = figures.map(({ spec, check }) =>
     `<tr><td><a href="#section-${spec.id}">${spec.id}</a></td><td>${
       escapeHtml(check.claim)
@@ -251,17 +263,25 @@ Synchronous Collectives</i> (arXiv:2512.19342). Generated ${escapeHtml(generated
 <p id="report-error" hidden></p>
 </header>
 <section id="overview">
-<h2>The paper's claims, checked</h2>
+${
+    paper
+      ? `<h2>The paper's claims, checked</h2>
 <table class="claims"><thead><tr><th>figure</th><th>claim rule (docs/report.md)</th><th>result</th></tr></thead>
 <tbody>
 ${overview}
-</tbody></table>
+</tbody></table>`
+      : `<h2>Your sweep</h2>
+<p>Throughput and latency against the lag, the trade-off between them, and every row; the paper's
+figures and their claims are in the report of <code>deno task figures</code>.</p>`
+  }
 <h3>Result directories</h3>
 <ul>${dirs || "<li>none</li>"}</ul>
 </section>
-${figures.map((f) => f.html).join("\n")}
+${paper ? figures.map((f) => f.html).join("\n") : ""}
 ${runSections.join("\n")}
-<script type="application/json" id="report-data">${jsonForScript({ charts })}</script>
+<script type="application/json" id="report-data">${
+    jsonForScript({ charts: paper ? [...figureCharts, ...charts] : charts })
+  }</script>
 <script>${inlineScript(options.chartJs ?? chartJsSource())}</script>
 <script>${inlineScript(CLIENT_SCRIPT)}</script>
 </body>
