@@ -186,3 +186,44 @@ Deno.test("a plain DLRM run plots samples per second", async () => {
     ok(!html.includes('id="fig-dlrm-balanced"'), "untagged rows make no paper figure");
   });
 });
+
+Deno.test("a run with advice.json gets the advice chart (one line per rank count, the budget dashed); a malformed one is an error", async () => {
+  await withDirs(async (dir) => {
+    await writeResultDir(`${dir}/plain`, runJson({}), plainBenchRows());
+    const predictions = [0, 2, 4].map((lag) => ({
+      lag,
+      itersPerS: 200 + 50 * lag,
+      speedup: 1 + lag / 4,
+      latencyP50Ms: 2 + 4 * lag,
+      latencyP99Ms: 10 + 6 * lag,
+      fits: lag < 4,
+    }));
+    await Deno.writeTextFile(
+      `${dir}/plain/advice.json`,
+      JSON.stringify({
+        latencyBudgetMs: 25,
+        advice: [2, 8].map((ranks) => ({ ranks, lag: 2, reason: "r", predictions })),
+      }),
+    );
+    await writeReport(`${dir}/plain`);
+    const html = await Deno.readTextFile(`${dir}/plain/report.html`);
+    const models = chartModels(html) as unknown as {
+      canvasId: string;
+      series: { label: string; dashed: boolean; points: { x: number; y: number }[] }[];
+    }[];
+    const advice = models.find((m) => m.canvasId === "run-1-advice");
+    ok(advice, "the advice chart");
+    equal(advice.series.length, 3);
+    equal(advice.series[0].label, "2 ranks (advised: lag 2)");
+    const budget = advice.series[2];
+    ok(budget.dashed && budget.points.every((p) => p.x === 25), "the budget line at 25 ms");
+    await Deno.writeTextFile(`${dir}/plain/advice.json`, "{not json");
+    let failed = "";
+    try {
+      await writeReport(`${dir}/plain`);
+    } catch (e) {
+      failed = (e as Error).message;
+    }
+    match(failed, /Malformed .*advice\.json/);
+  });
+});

@@ -352,3 +352,76 @@ export function runCharts(dlrm: boolean, sizes = 1): ChartSpec[] {
     },
   ];
 }
+
+/** What the report reads of an `advice.json` (written by `advise`). */
+export interface AdviceFile {
+  /** The p99 budget in ms, or null. */
+  latencyBudgetMs: number | null;
+  /** One advice per rank count and configuration. */
+  advice: {
+    ranks: number;
+    lag: number;
+    reason: string;
+    predictions: { lag: number; itersPerS: number; latencyP99Ms: number }[];
+  }[];
+}
+
+/**
+ * The advice as a chart: predicted throughput against predicted p99 batch
+ * latency, one point per lag and one line per rank count, the budget as a
+ * dashed vertical line.
+ *
+ * @example One rank count, a 20 ms budget
+ * ```ts
+ * import { adviceChart } from "./_charts.ts";
+ * const chart = adviceChart({ latencyBudgetMs: 20, advice: [{ ranks: 4, lag: 2, reason: "r",
+ *   predictions: [{ lag: 0, itersPerS: 200, latencyP99Ms: 10 }, { lag: 2, itersPerS: 320, latencyP99Ms: 17 }] }] }, "a");
+ * if (chart.series.length !== 2 || !chart.series[1].dashed) throw new Error("expected the budget line");
+ * ```
+ *
+ * @param file The advice file.
+ * @param canvasId The canvas id.
+ * @returns The chart.
+ */
+export function adviceChart(file: AdviceFile, canvasId: string): ChartModel {
+  const series: ChartSeries[] = file.advice.map((a, i) => ({
+    label: `${a.ranks} ranks (advised: lag ${a.lag})`,
+    color: PALETTE[i % PALETTE.length],
+    dashed: false,
+    points: [...a.predictions].sort((p, q) => p.latencyP99Ms - q.latencyP99Ms).map((p) => ({
+      x: p.latencyP99Ms,
+      y: p.itersPerS,
+      min: p.itersPerS,
+      max: p.itersPerS,
+      n: 1,
+    })),
+  }));
+  const ys = series.flatMap((s) => s.points.map((p) => p.y));
+  if (file.latencyBudgetMs !== null) {
+    const top = Math.max(0, ...ys);
+    const x = file.latencyBudgetMs;
+    series.push({
+      label: `p99 budget ${x} ms`,
+      color: "#7F7F7F",
+      dashed: true,
+      points: [{ x, y: 0, min: 0, max: 0, n: 1 }, { x, y: top, min: top, max: top, n: 1 }],
+    });
+  }
+  return {
+    canvasId,
+    title: "Advice: predicted throughput against predicted p99 batch latency, one point per lag",
+    x: {
+      title: "predicted batch latency (p99) (ms)",
+      scale: "linear",
+      format: "number",
+      integer: false,
+    },
+    y: {
+      title: "predicted throughput (iterations/s)",
+      scale: "linear",
+      format: "number",
+      integer: false,
+    },
+    series,
+  };
+}

@@ -8,12 +8,20 @@
  * @module
  */
 
-import { RunError } from "../../util/errors.ts";
+import { RunError, UsageError } from "../../util/errors.ts";
 import { writeFileAtomic } from "../../util/atomic.ts";
 import { readResultDirs, type ResultRun } from "../results/read.ts";
 import { enrichedRows, FIGURES, rowsForFigure } from "../paper/figures.ts";
 import { checkClaim, type ClaimCheck, verdictLabel } from "../paper/claims.ts";
-import { buildCharts, type ChartModel, runCharts } from "./_charts.ts";
+import {
+  adviceChart,
+  type AdviceFile,
+  buildCharts,
+  type ChartModel,
+  runCharts,
+} from "./_charts.ts";
+
+export type { AdviceFile } from "./_charts.ts";
 import { CLIENT_SCRIPT } from "./_client.ts";
 import { claimBox, escapeHtml, jsonForScript, REPORT_CSS, rowsTable, runSection } from "./_html.ts";
 
@@ -25,6 +33,8 @@ export interface RenderOptions {
   generatedAt?: Date;
   /** The Chart.js UMD source to inline; defaults to the installed package's. */
   chartJs?: string;
+  /** `advice.json` of result directories, by directory (`writeReport` reads them). */
+  advice?: ReadonlyMap<string, AdviceFile>;
   /**
    * Show the paper's figures and claims: always for the figure suite's report;
    * by default only when some row or run is tagged with a figure (or there are
@@ -222,6 +232,10 @@ export function renderReport(runs: readonly ResultRun[], options: RenderOptions 
       const models = runCharts(dlrm, sizes).flatMap((spec) =>
         buildCharts(spec, own, `run-${i + 1}-${spec.key}`)
       );
+      const advice = options.advice?.get(result.dir);
+      if (advice && advice.advice.length > 0) {
+        models.push(adviceChart(advice, `run-${i + 1}-advice`));
+      }
       charts.push(...models);
       chartsHtml = models.map((m) =>
         `<p class="chart-title">${escapeHtml(m.title)}</p>
@@ -316,6 +330,25 @@ export async function writeReport(
   const list = typeof dirs === "string" ? [dirs] : dirs;
   const runs = await readResultDirs(list);
   const path = outPath ?? `${list[0] ?? "."}/report.html`;
-  await writeFileAtomic(path, renderReport(runs, options));
+  const advice = new Map<string, AdviceFile>();
+  for (const run of runs) {
+    const file = `${run.dir}/advice.json`;
+    let text: string;
+    try {
+      text = await Deno.readTextFile(file);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) continue; // advice.json is optional
+      throw new UsageError(`Cannot read ${file}: ${(e as Error).message}`);
+    }
+    let parsed: AdviceFile;
+    try {
+      parsed = JSON.parse(text) as AdviceFile;
+    } catch (e) {
+      throw new UsageError(`Malformed ${file}: ${(e as Error).message}`);
+    }
+    if (!Array.isArray(parsed?.advice)) throw new UsageError(`Malformed ${file}: no "advice" list`);
+    advice.set(run.dir, parsed);
+  }
+  await writeFileAtomic(path, renderReport(runs, { advice, ...options }));
   return path;
 }
