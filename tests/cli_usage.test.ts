@@ -1,20 +1,7 @@
 import assert from "node:assert/strict";
+import { runCli } from "./_helpers/cli.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
-
-async function cli(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return {
-    code: out.code,
-    stderr: new TextDecoder().decode(out.stderr),
-    stdout: new TextDecoder().decode(out.stdout),
-  };
-}
+const cli = (...args: string[]) => runCli(args);
 
 const BAD: Array<[string, string[], RegExp]> = [
   ["an unknown transport", ["--transport", "carrier-pigeon"], /--transport/],
