@@ -93,15 +93,9 @@ export class SyncAlltoallv implements Alltoallv {
    * Creates the collective.
    *
    * @param transport The transport.
-   * @param options Tag base, timeout, arena (see `CollectiveOptions`); a number is the tag base.
-   * @param timeoutMs How long one exchange may wait for its peers, with a numeric tag base.
+   * @param opts Tag base, timeout, arena (see `CollectiveOptions`).
    */
-  constructor(
-    transport: Transport,
-    options: CollectiveOptions | number = {},
-    timeoutMs?: number,
-  ) {
-    const opts = typeof options === "number" ? { tagBase: options, timeoutMs } : options;
+  constructor(transport: Transport, opts: CollectiveOptions = {}) {
     this.#transport = transport;
     this.rank = transport.rank;
     this.size = transport.size;

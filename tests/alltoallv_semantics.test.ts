@@ -156,7 +156,7 @@ Deno.test("BLS lag 0 gives the same blocks as the synchronous alltoallv", async 
         { length: 3 },
         (_, q) => fillBlock(new Uint8Array(sizes[r * 3 + q] + it), it, r, q),
       );
-    const sync = g.transports.map((t) => new SyncAlltoallv(t, 0));
+    const sync = g.transports.map((t) => new SyncAlltoallv(t, { tagBase: 0 }));
     const bls = g.transports.map((t) => new BlsAlltoallv(t, { lag: 0, tagBase: 100 }));
     for (let it = 0; it < 3; it++) {
       const a = await Promise.all(sync.map((c) => c.exchange(make(c.rank, it))));

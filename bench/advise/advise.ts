@@ -119,12 +119,9 @@ export function adviseLag(
     let lag = 0;
     let reason: string;
     if (candidates.length === 0) {
+      const syncP99Ms = sync.resultLatencyP99Us / 1000;
       reason = `no lag keeps the p99 batch latency within ${budget} ms (sync alone predicts ` +
-        `${
-          sync.resultLatencyP99Us / 1000 < 10
-            ? (sync.resultLatencyP99Us / 1000).toFixed(2)
-            : (sync.resultLatencyP99Us / 1000).toFixed(1)
-        } ms): run synchronously, or raise the budget`;
+        `${syncP99Ms.toPrecision(3)} ms): run synchronously, or raise the budget`;
     } else {
       const best = candidates.reduce((a, b) => (b.itersPerS > a.itersPerS * 1.01 ? b : a));
       lag = best.lag;

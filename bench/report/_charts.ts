@@ -283,18 +283,19 @@ export function runCharts(dlrm: boolean, sizes = 1): ChartSpec[] {
     format: "number",
     value: (row) => row.lag,
   };
+  const throughputAxis: AxisSpec = {
+    label: "throughput",
+    unit: dlrm ? "samples/s" : "iterations/s",
+    scale: "linear",
+    format: "number",
+    value: (row) => throughputOf(row),
+  };
   return [
     {
       key: "throughput",
       title: "Throughput against the lag bound",
       x: lagAxis,
-      y: {
-        label: "throughput",
-        unit: dlrm ? "samples/s" : "iterations/s",
-        scale: "linear",
-        format: "number",
-        value: (row) => throughputOf(row),
-      },
+      y: throughputAxis,
       // The cost model's ideal is in iterations/s: comparable only when that is plotted.
       ideal: dlrm ? undefined : (row) => row.idealItersPerS,
       series: configurationLabel,
@@ -341,13 +342,7 @@ export function runCharts(dlrm: boolean, sizes = 1): ChartSpec[] {
         format: "number",
         value: (row) => row.latencyP99Us,
       },
-      y: {
-        label: "throughput",
-        unit: dlrm ? "samples/s" : "iterations/s",
-        scale: "linear",
-        format: "number",
-        value: (row) => throughputOf(row),
-      },
+      y: throughputAxis,
       series: configurationLabel,
     },
   ];

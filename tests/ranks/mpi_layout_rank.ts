@@ -116,7 +116,7 @@ async function lookAhead(t: MpiTransport): Promise<void> {
   await controlExchange(t, CONTROL_TAG_BASE + 8);
   expect(t.pendingRecvs() === 0, `pending after the control exchange: ${t.pendingRecvs()}`);
   // A collective whose first tag shares tag 105's MPI tag runs correctly.
-  const sync = new SyncAlltoallv(t, 105 + MPI_TAG_SPACE, 10_000);
+  const sync = new SyncAlltoallv(t, { tagBase: 105 + MPI_TAG_SPACE, timeoutMs: 10_000 });
   for (let i = 0; i < 3; i++) check(i, (await sync.exchange(blocks(i))).blocks);
 }
 

@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   for (const [i, lag] of lags.entries()) {
     const tagBase = 2_000_000 + 1000 * i;
     const p2p = lag === 0
-      ? new SyncAlltoallv(transport, tagBase)
+      ? new SyncAlltoallv(transport, { tagBase })
       : new BlsAlltoallv(transport, { lag, tagBase });
     await runCollective(p2p, "p2p");
   }
