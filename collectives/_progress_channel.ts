@@ -13,6 +13,9 @@
  * - `POSTED`, `DONE`, `SENT`: iterations posted by the main thread, results
  *   published by the engine (in order), iterations whose blocks have all left.
  * - `STATE`: running, failed or drained. `DRAIN`: the main thread asks for it.
+ * - `WANT_SENT`: set while the main thread waits for an outgoing slot; only
+ *   then does a finished send bump `SIGNAL` (a wake-up it does not wait for
+ *   would take the CPU from the engine thread in the middle of an exchange).
  *
  * @module
  */
@@ -31,6 +34,8 @@ export const SENT = 4;
 export const STATE = 5;
 /** Index of the drain request. */
 export const DRAIN = 6;
+/** Index of the flag the main thread sets while it waits for an outgoing slot. */
+export const WANT_SENT = 7;
 const FIXED_WORDS = 8;
 
 /** Values of the `STATE` word. */

@@ -38,6 +38,7 @@ import {
   STATE,
   State,
   wake,
+  WANT_SENT,
 } from "./_progress_channel.ts";
 
 let transport: Transport | undefined;
@@ -86,7 +87,7 @@ class Runner {
       headroom: true,
       onSent: (iter: number) => {
         Atomics.store(this.#words, SENT, iter + 1);
-        wake(this.#words, SIGNAL);
+        if (Atomics.load(this.#words, WANT_SENT)) wake(this.#words, SIGNAL);
       },
     };
     if (buffers.incoming.length < slotsFor(lag)) throw new RangeError("Channel too small");

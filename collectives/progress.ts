@@ -41,6 +41,7 @@ import {
   STATE,
   State,
   wake,
+  WANT_SENT,
 } from "./_progress_channel.ts";
 
 type Pending = { resolve(v: unknown): void; reject(e: Error): void };
@@ -419,13 +420,20 @@ class EngineAlltoallv implements Alltoallv {
     // The slot of iteration t last held t - slots: its blocks must have left.
     const mustHaveSent = t + 1 - layout.outSlots;
     if (Atomics.load(words, SENT) < mustHaveSent) {
-      await this.#waitFor(
-        () => Atomics.load(words, SENT) >= mustHaveSent,
-        timeoutMs,
-        () =>
-          `Rank ${this.rank} timed out after ${timeoutMs} ms before iteration ${t}: ` +
-          `the blocks of iteration ${mustHaveSent - 1} have not left (a peer is not reading)`,
-      );
+      // Set before the wait checks SENT again: the engine then either sees the
+      // flag and signals, or stored SENT before the check.
+      Atomics.store(words, WANT_SENT, 1);
+      try {
+        await this.#waitFor(
+          () => Atomics.load(words, SENT) >= mustHaveSent,
+          timeoutMs,
+          () =>
+            `Rank ${this.rank} timed out after ${timeoutMs} ms before iteration ${t}: ` +
+            `the blocks of iteration ${mustHaveSent - 1} have not left (a peer is not reading)`,
+        );
+      } finally {
+        Atomics.store(words, WANT_SENT, 0);
+      }
     }
     for (let q = 0; q < this.size; q++) {
       if (q === this.rank) continue;
