@@ -52,8 +52,13 @@ export interface BenchConfig {
   validate: boolean;
   /** `thread`: a Worker owns the connections; `inline`: the main thread does. */
   progress: "thread" | "inline";
-  /** With thread progress, microseconds a waiting thread spins before it sleeps. */
+  /**
+   * Microseconds a waiting thread spins before it sleeps: the main thread on
+   * the progress thread's results, and a receive on native sockets.
+   */
   spinUs?: number;
+  /** How TCP connections move their bytes: libc through FFI (`native`), Deno's ops, or `auto`. */
+  socketIo?: "auto" | "native" | "deno";
   /** `core`: the local launcher's rank r runs on CPU r mod the CPU count; `none`: the OS places it. */
   cpuBind?: "core" | "none";
   /** Per-exchange and rendezvous timeout in seconds. */

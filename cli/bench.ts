@@ -139,9 +139,15 @@ function benchOptions() {
         "core: with the local launcher, rank r runs on CPU r mod the CPU count; none: the OS places ranks",
       ).choices(["core", "none"] as const).default("core" as const),
     )
+    .addOption(
+      new Option(
+        "--socket-io <mode>",
+        "TCP data path: native (libc through FFI, spinning while a receive waits), deno (Deno's socket ops), auto (native where possible)",
+      ).choices(["auto", "native", "deno"] as const).default("auto" as const),
+    )
     .option(
       "--spin-us <us>",
-      "with thread progress, microseconds a waiting thread spins before it sleeps",
+      "microseconds a waiting thread spins before it sleeps (progress hand-offs, native sockets)",
       numberOption(),
       DEFAULT_SPIN_US,
     )
@@ -247,6 +253,7 @@ export function configFromFlags(flags: BenchFlags): Promise<BenchConfig> {
     progress: flags.progress,
     spinUs: flags.spinUs,
     cpuBind: flags.cpuBind,
+    socketIo: flags.socketIo,
     timeoutS: flags.timeout,
     out: flags.out,
     formats: [...flags.format],

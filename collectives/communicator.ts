@@ -73,7 +73,10 @@ export interface CommOptions extends OpenOptions {
   kind: TransportKind;
   /** Where progress happens. */
   progress: "thread" | "inline";
-  /** With thread progress, microseconds a waiting thread spins before it sleeps. */
+  /**
+   * Microseconds a waiting thread spins before it sleeps: with thread progress
+   * the main thread, and on native sockets a waiting receive.
+   */
   spinUs?: number;
   /** Per-exchange timeout in ms. */
   exchangeTimeoutMs?: number;

@@ -170,7 +170,8 @@ export class ProgressEngine {
       ev.preventDefault();
       engine.#die(new Error(`Progress thread failed: ${ev.message}`));
     };
-    const { spinUs: _, ...open } = options;
+    // The spin budget serves the engine thread's sockets too.
+    const open = { ...options, spinUs };
     try {
       const id = (await engine.#call({ op: "open", kind, options: open })) as {
         rank: number;

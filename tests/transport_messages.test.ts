@@ -4,6 +4,7 @@ import { authenticateAsClient } from "../transports/_auth.ts";
 import { encodeFrame, FrameKind, writeAll } from "../transports/_framing.ts";
 import { startRendezvousStore } from "../transports/rendezvous.ts";
 import { connectTcp } from "../transports/tcp.ts";
+import { StreamTransport } from "../transports/_stream_transport.ts";
 import { PeerError } from "../transports/errors.ts";
 
 function pattern(n: number, seed: number): Uint8Array {
@@ -12,9 +13,15 @@ function pattern(n: number, seed: number): Uint8Array {
   return out;
 }
 
-for (const kind of ["tcp", "unix"] as const) {
-  Deno.test(`${kind}: 0 B, 1 B, 64 KiB and 16 MiB messages arrive intact`, async () => {
-    const g = await connectLocalGroup(kind, 2);
+const variants = [
+  { kind: "tcp", socketIo: "native", name: "tcp (native socket I/O)" },
+  { kind: "tcp", socketIo: "deno", name: "tcp (Deno socket I/O)" },
+  { kind: "unix", socketIo: "auto", name: "unix" },
+] as const;
+
+for (const { kind, socketIo, name } of variants) {
+  Deno.test(`${name}: 0 B, 1 B, 64 KiB and 16 MiB messages arrive intact`, async () => {
+    const g = await connectLocalGroup(kind, 2, { socketIo });
     try {
       const [a, b] = g.transports;
       const sizes = [0, 1, 64 * 1024, 16 * 1024 * 1024];
@@ -27,8 +34,8 @@ for (const kind of ["tcp", "unix"] as const) {
     }
   });
 
-  Deno.test(`${kind}: tags received out of order and repeated tags in send order`, async () => {
-    const g = await connectLocalGroup(kind, 3);
+  Deno.test(`${name}: tags received out of order and repeated tags in send order`, async () => {
+    const g = await connectLocalGroup(kind, 3, { socketIo });
     try {
       const [a, b, c] = g.transports;
       for (let tag = 0; tag < 10; tag++) await a.send(2, tag, pattern(10 + tag, tag));
@@ -47,8 +54,8 @@ for (const kind of ["tcp", "unix"] as const) {
     }
   });
 
-  Deno.test(`${kind}: a receive from a peer that closed rejects naming the peer`, async () => {
-    const g = await connectLocalGroup(kind, 2);
+  Deno.test(`${name}: a receive from a peer that closed rejects naming the peer`, async () => {
+    const g = await connectLocalGroup(kind, 2, { socketIo });
     const [a, b] = g.transports;
     const pending = a.recv(1, 5);
     await b.close();
@@ -57,24 +64,84 @@ for (const kind of ["tcp", "unix"] as const) {
   });
 }
 
-Deno.test("tcp: a peer that dies in the middle of a message gives an error, not a hang", async () => {
-  const token = "tok";
-  const store = await startRendezvousStore({ token });
-  // Rank 1 is played by hand: it joins the mesh like a real rank, writes half a
-  // frame and drops the connection.
-  const rank0 = connectTcp({ rank: 0, size: 2, token, master: store.address });
-  const { RendezvousClient } = await import("../transports/rendezvous.ts");
-  const client = await RendezvousClient.connect(store.address, token, 1);
-  const addr = JSON.parse(await client.get("mesh/addr/0"));
-  const conn = await Deno.connect(addr);
-  await authenticateAsClient(conn, token, 1, "rank 0", 1 << 20);
-  const a = await rank0;
-  const frame = encodeFrame(FrameKind.Data, 0, new Uint8Array(100_000));
-  await writeAll(conn, frame.subarray(0, 50_000));
-  const pending = a.recv(1, 0);
-  conn.close();
-  await assert.rejects(pending, /rank 1/i);
-  client.close();
-  await a.close();
-  await store.close();
+for (const socketIo of ["native", "deno"] as const) {
+  Deno.test(`tcp (${socketIo} socket I/O): a peer that dies in the middle of a message gives an error, not a hang`, async () => {
+    const token = "tok";
+    const store = await startRendezvousStore({ token });
+    // Rank 1 is played by hand: it joins the mesh like a real rank, writes half a
+    // frame and drops the connection.
+    const rank0 = connectTcp({ rank: 0, size: 2, token, master: store.address, socketIo });
+    const { RendezvousClient } = await import("../transports/rendezvous.ts");
+    const client = await RendezvousClient.connect(store.address, token, 1);
+    const addr = JSON.parse(await client.get("mesh/addr/0"));
+    const conn = await Deno.connect(addr);
+    await authenticateAsClient(conn, token, 1, "rank 0", 1 << 20);
+    const a = await rank0;
+    const frame = encodeFrame(FrameKind.Data, 0, new Uint8Array(100_000));
+    await writeAll(conn, frame.subarray(0, 50_000));
+    const pending = a.recv(1, 0);
+    conn.close();
+    await assert.rejects(pending, /rank 1/i);
+    client.close();
+    await a.close();
+    await store.close();
+  });
+}
+
+Deno.test("tcp: the transport uses the socket I/O asked for, and native is the default here", async () => {
+  for (const socketIo of ["native", "deno", "auto"] as const) {
+    const g = await connectLocalGroup("tcp", 2, { socketIo });
+    try {
+      for (const t of g.transports) {
+        assert.ok(t instanceof StreamTransport);
+        assert.equal(t.socketIo, socketIo === "deno" ? "deno" : "native", socketIo);
+      }
+    } finally {
+      await g.close();
+    }
+  }
+});
+
+Deno.test("tcp: native and Deno socket I/O carry the same bytes both ways at once, from 0 B to 8 MiB (writes that fill the socket wait and go on)", async () => {
+  const sizes = [0, 1, 15, 1024, 16 * 1024 + 3, 200_000, 8 * 1024 * 1024];
+  for (const socketIo of ["native", "deno"] as const) {
+    const g = await connectLocalGroup("tcp", 3, { socketIo });
+    try {
+      // Every rank sends every size to every other rank before receiving anything.
+      await Promise.all(g.transports.map(async (t) => {
+        const sends: Promise<void>[] = [];
+        for (let q = 0; q < 3; q++) {
+          if (q === t.rank) continue;
+          sizes.forEach((n, i) => sends.push(t.send(q, i, pattern(n, 10 * t.rank + q + i))));
+        }
+        for (let q = 0; q < 3; q++) {
+          if (q === t.rank) continue;
+          for (let i = 0; i < sizes.length; i++) {
+            const got = await t.recv(q, i);
+            assert.equal(got.byteLength, sizes[i]);
+            assert.deepEqual(
+              got,
+              pattern(sizes[i], 10 * q + t.rank + i),
+              `${socketIo} ${q}->${t.rank} #${i}`,
+            );
+          }
+        }
+        await Promise.all(sends);
+      }));
+    } finally {
+      await g.close();
+    }
+  }
+});
+
+Deno.test("tcp: a socket I/O mode that cannot be used is refused with a clear error", async () => {
+  await assert.rejects(
+    connectLocalGroup("unix", 2, { socketIo: "native" }),
+    (e: Error) =>
+      e instanceof TypeError && /Native socket I\/O is for TCP, not unix/.test(e.message),
+  );
+  await assert.rejects(
+    connectLocalGroup("tcp", 2, { socketIo: "fast" as "native" }),
+    (e: Error) => e instanceof TypeError && /auto, native or deno, got 'fast'/.test(e.message),
+  );
 });

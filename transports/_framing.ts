@@ -241,6 +241,15 @@ export class FrameReader {
     this.#largestAllocation = this.#buf.byteLength;
   }
 
+  /**
+   * Where the rest of the stream is read from: the same connection through
+   * another path (native socket I/O after the handshake). Bytes already
+   * buffered are kept.
+   */
+  set source(reader: ByteReader) {
+    this.#reader = reader;
+  }
+
   /** The largest payload accepted; raised once the peer is authenticated. */
   get maxLength(): number {
     return this.#maxLength;

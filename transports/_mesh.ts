@@ -11,6 +11,7 @@ import { authenticateAsClient, authenticateAsServer } from "./_auth.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "./_framing.ts";
 import { sleep, withTimeout } from "./deadline.ts";
 import { type PeerLink, StreamTransport } from "./_stream_transport.ts";
+import { adoptNativeSocket, nativeSocketsAvailable } from "./_native_socket.ts";
 import { PeerError, TimeoutError } from "./errors.ts";
 import { type Address, RendezvousClient } from "./rendezvous.ts";
 import type { TransportKind } from "./transport.ts";
@@ -40,7 +41,22 @@ export interface MeshOptions {
    * be (default 65,536); further out it is a protocol error naming the peer.
    */
   tagWindow?: number;
+  /**
+   * How TCP connections move their bytes: `native` through libc's system calls
+   * (FFI; Linux, with FFI permission), spinning while a receive waits, or
+   * `deno` through Deno's socket ops. `auto` (the default) is native where it
+   * can be and Deno's ops elsewhere.
+   */
+  socketIo?: SocketIo;
+  /**
+   * Microseconds a waiting receive spins on native sockets before it sleeps
+   * (default 100).
+   */
+  spinUs?: number;
 }
+
+/** How TCP connections move their bytes (see `MeshOptions.socketIo`). */
+export type SocketIo = "auto" | "native" | "deno";
 
 /** How one kind of stream socket listens and dials. */
 export interface SocketFamily {
@@ -75,6 +91,17 @@ export async function joinMesh(
   }
   if (!Number.isInteger(rank) || rank < 0 || rank >= size) {
     throw new RangeError(`Rank ${rank} is out of range 0..${size - 1}`);
+  }
+  const socketIo = options.socketIo ?? "auto";
+  if (!["auto", "native", "deno"].includes(socketIo)) {
+    throw new TypeError(`Socket I/O must be auto, native or deno, got '${socketIo}'`);
+  }
+  if (socketIo === "native" && (family.kind !== "tcp" || !nativeSocketsAvailable())) {
+    throw new TypeError(
+      family.kind === "tcp"
+        ? "Native socket I/O needs Linux and permission for FFI and to read /proc/self/fd"
+        : `Native socket I/O is for TCP, not ${family.kind}`,
+    );
   }
   const timeoutMs = options.timeoutMs ?? 60_000;
   const maxFrame = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
@@ -217,7 +244,32 @@ export async function joinMesh(
   // Nobody dials this rank any more: remove its socket file now, so a rank
   // killed later leaves nothing behind.
   cleanup?.();
+  if (family.kind === "tcp" && socketIo !== "deno") useNativeSockets(links, socketIo === "native");
   return new StreamTransport(family.kind, rank, links, undefined, {
     tagWindow: options.tagWindow,
+    spinUs: options.spinUs,
+  });
+}
+
+/** Moves each link's data path to a native socket (all or none). */
+function useNativeSockets(links: (PeerLink | undefined)[], required: boolean): void {
+  const natives = links.map((link) =>
+    link ? adoptNativeSocket(link.conn as Deno.TcpConn) : undefined
+  );
+  if (natives.some((n, peer) => links[peer] && !n)) {
+    if (required) {
+      for (const link of links) {
+        try {
+          link?.conn.close();
+        } catch { /* closed */ }
+      }
+      throw new Error("Native socket I/O could not find the connections' descriptors");
+    }
+    return;
+  }
+  links.forEach((link, peer) => {
+    if (!link) return;
+    link.conn = natives[peer]!;
+    link.reader.source = natives[peer]!;
   });
 }

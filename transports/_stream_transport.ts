@@ -7,6 +7,8 @@
  */
 
 import {
+  type ByteReader,
+  type ByteWriter,
   encodeFrame,
   FrameKind,
   type FrameReader,
@@ -17,6 +19,7 @@ import {
 } from "./_framing.ts";
 import { type ClaimedReceive, Mailbox } from "./_mailbox.ts";
 import { PeerError, ProtocolError } from "./errors.ts";
+import { NativeSocket } from "./_native_socket.ts";
 import {
   checkPeerAndTag,
   FRAME_HEADROOM,
@@ -25,10 +28,16 @@ import {
   type TransportStats,
 } from "./transport.ts";
 
+/** A connection as the transport uses it: a Deno connection or a native socket. */
+export interface PeerConnection extends ByteReader, ByteWriter {
+  /** Closes it. */
+  close(): void;
+}
+
 /** One authenticated connection to a peer. */
 export interface PeerLink {
   /** The connection. */
-  conn: Deno.Conn;
+  conn: PeerConnection;
   /** Reads frames from it, positioned after the handshake. */
   reader: FrameReader;
 }
@@ -55,6 +64,12 @@ export class StreamTransport implements Transport {
   #bytesReceived = 0;
   /** Per-peer buffers frames are assembled in (written from inside the peer's write queue). */
   #scratch: Uint8Array[];
+  /** The links on native sockets, spun on while a receive waits. */
+  #natives: NativeSocket[];
+  #spinUs: number;
+  /** Receives handed out and not yet settled. */
+  #awaited = 0;
+  #spinQueued = false;
 
   /**
    * Wraps established links.
@@ -63,14 +78,15 @@ export class StreamTransport implements Transport {
    * @param rank This rank.
    * @param links One link per peer (undefined at this rank's own index).
    * @param onClose Called once after close (e.g. to remove a socket file).
-   * @param options The tag window (see `Mailbox`).
+   * @param options The tag window (see `Mailbox`); how long a waiting receive
+   * spins on native sockets, in microseconds (default 100).
    */
   constructor(
     kind: TransportKind,
     rank: number,
     links: (PeerLink | undefined)[],
     onClose?: () => void,
-    options: { tagWindow?: number } = {},
+    options: { tagWindow?: number; spinUs?: number } = {},
   ) {
     this.kind = kind;
     this.rank = rank;
@@ -81,9 +97,25 @@ export class StreamTransport implements Transport {
     this.#sendFailure = new Array(this.size).fill(undefined);
     this.#scratch = links.map(() => new Uint8Array(0));
     this.#onClose = onClose;
+    this.#spinUs = options.spinUs ?? 100;
+    this.#natives = [];
+    for (const link of links) {
+      if (!(link?.conn instanceof NativeSocket)) continue;
+      this.#natives.push(link.conn);
+      link.conn.onStall = () => {
+        if (this.#awaited === 0 || this.#spinUs <= 0 || this.#closing) return false;
+        this.#queueSpin();
+        return true;
+      };
+    }
     links.forEach((link, peer) => {
       if (link) this.#readLoops.push(this.#readLoop(peer, link));
     });
+  }
+
+  /** How the connections move their bytes: libc through FFI (`native`) or Deno's ops. */
+  get socketIo(): "native" | "deno" {
+    return this.#natives.length > 0 ? "native" : "deno";
   }
 
   async #readLoop(peer: number, link: PeerLink): Promise<void> {
@@ -223,7 +255,10 @@ export class StreamTransport implements Transport {
     return this.#enqueue(peer, framed);
   }
 
-  #enqueue(peer: number, frame: Uint8Array | ((conn: Deno.Conn) => Promise<void>)): Promise<void> {
+  #enqueue(
+    peer: number,
+    frame: Uint8Array | ((conn: PeerConnection) => Promise<void>),
+  ): Promise<void> {
     const conn = this.#links[peer]!.conn;
     const write = () => typeof frame === "function" ? frame(conn) : writeAll(conn, frame);
     const next = this.#writeTail[peer].then(write).catch((e) => {
@@ -241,7 +276,7 @@ export class StreamTransport implements Transport {
 
   recv(peer: number, tag: number): Promise<Uint8Array> {
     checkPeerAndTag(this.size, peer, tag);
-    return this.#mailbox.take(peer, tag);
+    return this.#watch(this.#mailbox.take(peer, tag));
   }
 
   recvInto(
@@ -250,7 +285,53 @@ export class StreamTransport implements Transport {
     into: (length: number) => Uint8Array,
   ): Promise<Uint8Array> {
     checkPeerAndTag(this.size, peer, tag);
-    return this.#mailbox.take(peer, tag, into);
+    return this.#watch(this.#mailbox.take(peer, tag, into));
+  }
+
+  /** Counts a receive as awaited until it settles, and spins for it (native sockets). */
+  #watch(received: Promise<Uint8Array>): Promise<Uint8Array> {
+    if (this.#natives.length === 0 || this.#spinUs <= 0) return received;
+    this.#awaited++;
+    const settled = () => {
+      this.#awaited--;
+    };
+    received.then(settled, settled);
+    this.#queueSpin();
+    return received;
+  }
+
+  /** Spins once the current JavaScript has run (after the sends it queued have gone out). */
+  #queueSpin(): void {
+    if (this.#spinQueued || this.#spinUs <= 0) return;
+    this.#spinQueued = true;
+    queueMicrotask(() => {
+      this.#spinQueued = false;
+      this.#spin();
+    });
+  }
+
+  /**
+   * While a receive waits, tries the native sockets without sleeping, yielding
+   * the CPU between rounds, until one moves data or the budget is spent; the
+   * sockets that still wait then sleep in poll(2). Waking a sleeping thread
+   * costs more than a small exchange.
+   */
+  #spin(): void {
+    try {
+      if (this.#awaited === 0 || this.#closing) return;
+      const end = performance.now() + this.#spinUs / 1000;
+      for (;;) {
+        let stalled = false;
+        for (const socket of this.#natives) {
+          if (socket.progress()) return;
+          stalled ||= socket.stalled;
+        }
+        if (!stalled || performance.now() >= end) return;
+        this.#natives[0].yieldCpu();
+      }
+    } finally {
+      for (const socket of this.#natives) if (socket.stalled) socket.sleep();
+    }
   }
 
   stats(): TransportStats {

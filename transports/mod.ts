@@ -11,5 +11,5 @@ export * from "./unix.ts";
 export * from "./open.ts";
 export * from "./rendezvous.ts";
 export * from "./environment.ts";
-export type { MeshOptions } from "./_mesh.ts";
+export type { MeshOptions, SocketIo } from "./_mesh.ts";
 export * from "./deadline.ts";

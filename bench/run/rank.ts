@@ -225,6 +225,7 @@ export async function runRank(
       kind: config.transport,
       progress: config.progress,
       spinUs: config.spinUs,
+      socketIo: config.socketIo,
       rank: setup.rank,
       size: setup.size,
       token: setup.token,

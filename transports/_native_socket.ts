@@ -1,0 +1,324 @@
+/**
+ * A TCP connection that moves its bytes with libc's `send` and `recv` through
+ * FFI instead of Deno's socket ops. A read or a write first tries the
+ * non-blocking system call, which costs well under a microsecond; a read that
+ * finds nothing waits in `poll(2)` on a helper thread, and while a receive is
+ * awaited the transport spins on its sockets ({@link NativeSocket.progress}),
+ * as an MPI progress engine does. Deno's ops instead sleep in the event loop
+ * and cost a wake-up per message.
+ *
+ * The connection is made and authenticated with Deno first; its file
+ * descriptor is then found by its two ports (Linux, `/proc/self/fd`) and the
+ * Deno connection stays open, unused, until this socket closes, so the
+ * descriptor cannot be reused under it.
+ *
+ * @module
+ */
+
+const SYMBOLS = {
+  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
+  shutdown: { parameters: ["i32", "i32"], result: "i32" },
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  sched_yield: { parameters: [], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+const MSG_DONTWAIT = 0x40;
+const MSG_NOSIGNAL = 0x4000;
+const POLLIN = 0x1;
+const POLLOUT = 0x4;
+const SHUT_RDWR = 2;
+const EINTR = 4;
+const EAGAIN = 11;
+const EPIPE = 32;
+const ECONNRESET = 104;
+const AF_INET = 2;
+const AF_INET6 = 10;
+/** A wait in `poll(2)` lasts at most this long before it looks again (closing wakes it at once). */
+const POLL_SLICE_MS = 500;
+
+let libc: Libc | null | undefined;
+
+/** libc through FFI, or null where it cannot be used (not Linux, no FFI or read permission). */
+function openLibc(): Libc | null {
+  if (libc !== undefined) return libc;
+  libc = null;
+  try {
+    if (Deno.build.os !== "linux") return null;
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
+    const fds = Deno.permissions.querySync({ name: "read", path: "/proc/self/fd" });
+    if (fds.state !== "granted") return null;
+    libc = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+  } catch {
+    libc = null;
+  }
+  return libc;
+}
+
+function errno(c: Libc): number {
+  const at = c.__errno_location();
+  return at ? new Deno.UnsafePointerView(at).getInt32() : 0;
+}
+
+/** The port of a socket's own or peer address, or -1 if it is not an internet socket. */
+function portOf(c: Libc, fd: number, which: "getsockname" | "getpeername"): number {
+  const address = new Uint8Array(128);
+  const length = new Uint32Array([address.byteLength]);
+  if (c[which](fd, address, new Uint8Array(length.buffer)) !== 0) return -1;
+  const family = address[0] | (address[1] << 8);
+  if (family !== AF_INET && family !== AF_INET6) return -1;
+  return (address[2] << 8) | address[3];
+}
+
+/** The one descriptor of this process whose ports are the connection's, or -1. */
+function findDescriptor(c: Libc, conn: Deno.TcpConn): number {
+  const local = (conn.localAddr as Deno.NetAddr).port;
+  const remote = (conn.remoteAddr as Deno.NetAddr).port;
+  const found: number[] = [];
+  for (const entry of Deno.readDirSync("/proc/self/fd")) {
+    const fd = Number(entry.name);
+    let target: string;
+    try {
+      target = Deno.readLinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    if (!target.startsWith("socket:")) continue;
+    if (portOf(c, fd, "getsockname") === local && portOf(c, fd, "getpeername") === remote) {
+      found.push(fd);
+    }
+  }
+  return found.length === 1 ? found[0] : -1;
+}
+
+function failure(op: string, code: number): Error {
+  if (code === ECONNRESET) return new Deno.errors.ConnectionReset(`${op}: connection reset`);
+  if (code === EPIPE) return new Deno.errors.BrokenPipe(`${op}: broken pipe`);
+  return new Error(`${op} failed (errno ${code})`);
+}
+
+interface Pending<T> {
+  p: Uint8Array;
+  resolve(value: T): void;
+  reject(error: Error): void;
+}
+
+/**
+ * Whether native socket I/O can be used in this process (Linux, with FFI and
+ * read permission).
+ *
+ * @returns True if {@link adoptNativeSocket} can work.
+ */
+export function nativeSocketsAvailable(): boolean {
+  return openLibc() !== null;
+}
+
+/**
+ * Takes over a connected, authenticated TCP connection's data path.
+ *
+ * @param conn The connection (left open, unused, until the socket closes).
+ * @returns The socket, or undefined where native I/O is not available or the
+ * descriptor cannot be found unambiguously.
+ */
+export function adoptNativeSocket(conn: Deno.TcpConn): NativeSocket | undefined {
+  const c = openLibc();
+  if (!c) return undefined;
+  const fd = findDescriptor(c, conn);
+  return fd < 0 ? undefined : new NativeSocket(c, conn, fd);
+}
+
+/** A connection whose reads and writes are libc system calls (see the module doc). */
+export class NativeSocket {
+  #c: Libc;
+  #conn: Deno.Conn;
+  #fd: number;
+  #read: Pending<number | null> | undefined;
+  #write: Pending<number> | undefined;
+  #readPoll = new Uint8Array(8);
+  #writePoll = new Uint8Array(8);
+  #readPolling = false;
+  #writePolling = false;
+  #closed = false;
+  /**
+   * Called when a read finds no data; returns true if the caller will spin on
+   * it (and call {@link NativeSocket.sleep} when it stops), false to sleep in
+   * poll(2) at once.
+   */
+  onStall?: () => boolean;
+
+  /**
+   * Wraps a descriptor (see {@link adoptNativeSocket}).
+   *
+   * @param c libc.
+   * @param conn The Deno connection that owns the descriptor.
+   * @param fd The descriptor.
+   */
+  constructor(c: Libc, conn: Deno.Conn, fd: number) {
+    this.#c = c;
+    this.#conn = conn;
+    this.#fd = fd;
+    const view = new DataView(this.#readPoll.buffer);
+    view.setInt32(0, fd, true);
+    view.setInt16(4, POLLIN, true);
+    const writeView = new DataView(this.#writePoll.buffer);
+    writeView.setInt32(0, fd, true);
+    writeView.setInt16(4, POLLOUT, true);
+  }
+
+  /**
+   * Reads into `p`.
+   *
+   * @param p Where to read to.
+   * @returns The bytes read, or null at the end of the stream.
+   */
+  read(p: Uint8Array): Promise<number | null> {
+    if (this.#read) return Promise.reject(new Error("A read is already waiting"));
+    if (this.#closed) return Promise.reject(new Deno.errors.BadResource("Socket closed"));
+    return new Promise((resolve, reject) => {
+      this.#read = { p, resolve, reject };
+      if (this.#tryRead()) return;
+      if (!this.onStall?.()) this.#pollRead();
+    });
+  }
+
+  /**
+   * Writes some of `p`.
+   *
+   * @param p What to write.
+   * @returns The bytes written.
+   */
+  write(p: Uint8Array): Promise<number> {
+    if (this.#write) return Promise.reject(new Error("A write is already waiting"));
+    if (this.#closed) return Promise.reject(new Deno.errors.BadResource("Socket closed"));
+    return new Promise((resolve, reject) => {
+      this.#write = { p, resolve, reject };
+      if (!this.#tryWrite()) this.#pollWrite();
+    });
+  }
+
+  /**
+   * Tries the waiting read and write once, without blocking.
+   *
+   * @returns Whether either finished (its promise is settled).
+   */
+  progress(): boolean {
+    const read = this.#read !== undefined && this.#tryRead();
+    const wrote = this.#write !== undefined && this.#tryWrite();
+    return read || wrote;
+  }
+
+  /** Lets a waiting read sleep in poll(2) until data comes (after a spin). */
+  sleep(): void {
+    if (this.#read && !this.#closed) this.#pollRead();
+  }
+
+  /** Whether a read is waiting for data. */
+  get stalled(): boolean {
+    return this.#read !== undefined;
+  }
+
+  /** Gives the CPU to another runnable thread (between spins). */
+  yieldCpu(): void {
+    this.#c.sched_yield();
+  }
+
+  /** Shuts the connection down (waking any wait) and closes it. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#c.shutdown(this.#fd, SHUT_RDWR);
+    const closed = new Deno.errors.BadResource("Socket closed");
+    this.#settleRead((r) => r.reject(closed));
+    this.#settleWrite((w) => w.reject(closed));
+    this.#release();
+  }
+
+  /** Closes the Deno connection once no poll uses the descriptor. */
+  #release(): void {
+    if (!this.#closed || this.#readPolling || this.#writePolling) return;
+    try {
+      this.#conn.close();
+    } catch { /* already closed */ }
+  }
+
+  #settleRead(how: (r: Pending<number | null>) => void): void {
+    const r = this.#read;
+    if (!r) return;
+    this.#read = undefined;
+    how(r);
+  }
+
+  #settleWrite(how: (w: Pending<number>) => void): void {
+    const w = this.#write;
+    if (!w) return;
+    this.#write = undefined;
+    how(w);
+  }
+
+  /** One non-blocking recv; settles the read unless there is nothing yet. */
+  #tryRead(): boolean {
+    const { p } = this.#read!;
+    const n = Number(this.#c.recv(this.#fd, p, BigInt(p.byteLength), MSG_DONTWAIT));
+    if (n > 0) {
+      this.#settleRead((r) => r.resolve(n));
+      return true;
+    }
+    if (n === 0) {
+      this.#settleRead((r) => r.resolve(p.byteLength === 0 ? 0 : null));
+      return true;
+    }
+    const code = errno(this.#c);
+    if (code === EAGAIN || code === EINTR) return false;
+    this.#settleRead((r) => r.reject(failure("recv", code)));
+    return true;
+  }
+
+  /** One non-blocking send; settles the write unless the socket is full. */
+  #tryWrite(): boolean {
+    const { p } = this.#write!;
+    const n = Number(this.#c.send(this.#fd, p, BigInt(p.byteLength), MSG_DONTWAIT | MSG_NOSIGNAL));
+    if (n >= 0) {
+      this.#settleWrite((w) => w.resolve(n));
+      return true;
+    }
+    const code = errno(this.#c);
+    if (code === EAGAIN || code === EINTR) return false;
+    this.#settleWrite((w) => w.reject(failure("send", code)));
+    return true;
+  }
+
+  /** Waits in poll(2) on a helper thread until the waiting read can go on. */
+  async #pollRead(): Promise<void> {
+    if (this.#readPolling) return;
+    this.#readPolling = true;
+    try {
+      while (this.#read && !this.#closed) {
+        await this.#c.poll(this.#readPoll, 1n, POLL_SLICE_MS);
+        if (this.#read && !this.#closed) this.#tryRead();
+      }
+    } finally {
+      this.#readPolling = false;
+      this.#release();
+    }
+  }
+
+  /** Waits in poll(2) on a helper thread until the waiting write can go on. */
+  async #pollWrite(): Promise<void> {
+    if (this.#writePolling) return;
+    this.#writePolling = true;
+    try {
+      while (this.#write && !this.#closed) {
+        await this.#c.poll(this.#writePoll, 1n, POLL_SLICE_MS);
+        if (this.#write && !this.#closed) this.#tryWrite();
+      }
+    } finally {
+      this.#writePolling = false;
+      this.#release();
+    }
+  }
+}
