@@ -145,9 +145,9 @@ export class NativeSocket {
   #writePolling = false;
   #closed = false;
   /**
-   * Called when a read finds no data; returns true if the caller will spin on
-   * it (and call {@link NativeSocket.sleep} when it stops), false to sleep in
-   * poll(2) at once.
+   * Called when a read finds no data or a write finds the socket full; returns
+   * true if the caller will spin on it (and call {@link NativeSocket.sleep}
+   * when it stops), false to sleep in poll(2) at once.
    */
   onStall?: () => boolean;
 
@@ -197,7 +197,8 @@ export class NativeSocket {
     if (this.#closed) return Promise.reject(new Deno.errors.BadResource("Socket closed"));
     return new Promise((resolve, reject) => {
       this.#write = { p, resolve, reject };
-      if (!this.#tryWrite()) this.#pollWrite();
+      if (this.#tryWrite()) return;
+      if (!this.onStall?.()) this.#pollWrite();
     });
   }
 
@@ -212,14 +213,16 @@ export class NativeSocket {
     return read || wrote;
   }
 
-  /** Lets a waiting read sleep in poll(2) until data comes (after a spin). */
+  /** Lets a waiting read or write sleep in poll(2) until it can go on (after a spin). */
   sleep(): void {
-    if (this.#read && !this.#closed) this.#pollRead();
+    if (this.#closed) return;
+    if (this.#read) this.#pollRead();
+    if (this.#write) this.#pollWrite();
   }
 
-  /** Whether a read is waiting for data. */
+  /** Whether a read or a write is waiting. */
   get stalled(): boolean {
-    return this.#read !== undefined;
+    return this.#read !== undefined || this.#write !== undefined;
   }
 
   /** Gives the CPU to another runnable thread (between spins). */

@@ -2,7 +2,8 @@
  * Where one exchange's time goes: the thread hand-off (shared memory against
  * postMessage), the socket round trip between two processes, the framing of a
  * block (header, arena, copy), and the whole synchronous exchange between two
- * ranks with inline and with thread progress, beside OpenMPI's MPI_Alltoallv from
+ * ranks with inline and with thread progress, over Deno's socket ops and over
+ * native (libc) socket I/O, beside OpenMPI's MPI_Alltoallv from
  * C over its TCP transport (bench/peers/build.sh). Repeats are interleaved; the
  * table gives the median of the repeats' medians and their range.
  *
@@ -94,10 +95,12 @@ async function rankChild(
 ) {
   // As bench's local launcher (and mpirun) do: one CPU per rank.
   bindToCpu(rank % navigator.hardwareConcurrency);
-  const options = { rank, size: 2, token, master: { hostname: "127.0.0.1", port } };
+  const [progress, socketIo] = mode.split("/") as ["thread" | "inline", "native" | "deno"];
+  const master = { hostname: "127.0.0.1", port };
+  const options = { rank, size: 2, token, master, socketIo };
   let coll: Alltoallv;
   let close: () => Promise<void>;
-  if (mode === "thread") {
+  if (progress === "thread") {
     const engine = await ProgressEngine.start("tcp", options);
     coll = engine.alltoallv({ lag: 0 });
     close = () => engine.close();
@@ -272,8 +275,12 @@ const rows: [string, () => Promise<number>][] = [
     return [
       [`framing and arena copies, ${kib}`, () => framing(size, n * 10)],
       [`TCP round trip between two processes, ${kib}`, () => socketRoundTrip(size, n)],
-      [`sync exchange, 2 ranks, inline progress, ${kib}`, () => wholeExchange("inline", size, n)],
-      [`sync exchange, 2 ranks, thread progress, ${kib}`, () => wholeExchange("thread", size, n)],
+      ...["inline", "thread"].flatMap((progress) =>
+        ["deno", "native"].map((io): [string, () => Promise<number>] => [
+          `sync exchange, 2 ranks, ${progress} progress, ${io} socket I/O, ${kib}`,
+          () => wholeExchange(`${progress}/${io}`, size, n),
+        ])
+      ),
       [`OpenMPI MPI_Alltoallv from C, TCP transport, 2 ranks, ${kib}`, () => openMpiC(size, n)],
     ];
   }),
