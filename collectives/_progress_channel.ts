@@ -16,6 +16,9 @@
  * - `WANT_SENT`: set while the main thread waits for an outgoing slot; only
  *   then does a finished send bump `SIGNAL` (a wake-up it does not wait for
  *   would take the CPU from the engine thread in the middle of an exchange).
+ * - `MAIN_WAITING`: set while the main thread waits for the engine; the
+ *   engine thread spins on its sockets only then (when the main thread
+ *   computes, a spinning engine thread on its CPU would slow it down).
  *
  * @module
  */
@@ -36,7 +39,9 @@ export const STATE = 5;
 export const DRAIN = 6;
 /** Index of the flag the main thread sets while it waits for an outgoing slot. */
 export const WANT_SENT = 7;
-const FIXED_WORDS = 8;
+/** Index of the flag the main thread sets while it waits for the engine thread. */
+export const MAIN_WAITING = 8;
+const FIXED_WORDS = 10;
 
 /** Values of the `STATE` word. */
 export const State = { Running: 0, Failed: 1, Drained: 2 } as const;

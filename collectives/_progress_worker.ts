@@ -29,6 +29,7 @@ import {
   DONE,
   DRAIN,
   KICK,
+  MAIN_WAITING,
   POSTED,
   SENT,
   SIGNAL,
@@ -43,6 +44,16 @@ import {
 
 let transport: Transport | undefined;
 const runners = new Map<number, Runner>();
+
+/**
+ * Whether the main thread waits for any collective: only then may the
+ * transport spin on its sockets (otherwise the main thread computes, often on
+ * the same CPU, and a spinning thread would slow it down).
+ */
+function mainThreadWaits(): boolean {
+  for (const runner of runners.values()) if (runner.mainWaiting) return true;
+  return false;
+}
 
 function reply(message: EngineReply | EngineFailure, transfer: ArrayBuffer[] = []): void {
   self.postMessage(message, transfer);
@@ -92,6 +103,11 @@ class Runner {
     };
     if (buffers.incoming.length < slotsFor(lag)) throw new RangeError("Channel too small");
     this.#coll = createAlltoallv(t, { lag, ...options });
+  }
+
+  /** Whether the main thread waits for this collective. */
+  get mainWaiting(): boolean {
+    return Atomics.load(this.#words, MAIN_WAITING) !== 0;
   }
 
   /** Stops waiting for posts (the collective was dropped or the engine closes). */
@@ -181,7 +197,7 @@ self.onmessage = (event: MessageEvent<EngineRequest>) => {
   const msg = event.data;
   switch (msg.op) {
     case "open":
-      openTransport(msg.kind, msg.options).then((t) => {
+      openTransport(msg.kind, { ...msg.options, spinWhile: mainThreadWaits }).then((t) => {
         transport = t;
         reply({ op: "reply", seq: msg.seq, value: { rank: t.rank, size: t.size } });
       }, (e) => fail(msg.seq, e));

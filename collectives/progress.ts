@@ -32,6 +32,7 @@ import {
   DONE,
   DRAIN,
   KICK,
+  MAIN_WAITING,
   POSTED,
   SENT,
   SIGNAL,
@@ -170,8 +171,10 @@ export class ProgressEngine {
       ev.preventDefault();
       engine.#die(new Error(`Progress thread failed: ${ev.message}`));
     };
-    // The spin budget serves the engine thread's sockets too.
-    const open = { ...options, spinUs };
+    // The spin budget serves the engine thread's sockets too; when to spin is
+    // the engine thread's to say (and a function cannot cross to it).
+    const { spinWhile: _, ...rest } = options;
+    const open = { ...rest, spinUs };
     try {
       const id = (await engine.#call({ op: "open", kind, options: open })) as {
         rank: number;
@@ -517,6 +520,21 @@ class EngineAlltoallv implements Alltoallv {
   async #waitFor(ready: () => boolean, timeoutMs: number, timeoutMessage: () => string) {
     const words = this.#words;
     const policy = this.#parts.policy();
+    Atomics.store(words, MAIN_WAITING, 1);
+    try {
+      await this.#waitUntil(ready, timeoutMs, timeoutMessage, policy);
+    } finally {
+      Atomics.store(words, MAIN_WAITING, 0);
+    }
+  }
+
+  async #waitUntil(
+    ready: () => boolean,
+    timeoutMs: number,
+    timeoutMessage: () => string,
+    policy: WaitPolicy,
+  ) {
+    const words = this.#words;
     spinUntil(() => ready() || Atomics.load(words, STATE) === State.Failed, policy.spinUs);
     const deadline = performance.now() + timeoutMs;
     for (;;) {

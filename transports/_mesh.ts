@@ -53,6 +53,11 @@ export interface MeshOptions {
    * (default 100).
    */
   spinUs?: number;
+  /**
+   * Spin on native sockets only while this says so (default: whenever a
+   * receive waits). A progress thread passes whether its main thread waits.
+   */
+  spinWhile?: () => boolean;
 }
 
 /** How TCP connections move their bytes (see `MeshOptions.socketIo`). */
@@ -248,6 +253,7 @@ export async function joinMesh(
   return new StreamTransport(family.kind, rank, links, undefined, {
     tagWindow: options.tagWindow,
     spinUs: options.spinUs,
+    spinWhile: options.spinWhile,
   });
 }
 

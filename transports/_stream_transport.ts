@@ -70,6 +70,7 @@ export class StreamTransport implements Transport {
   /** Receives handed out and not yet settled. */
   #awaited = 0;
   #spinQueued = false;
+  #spinWhile: () => boolean;
 
   /**
    * Wraps established links.
@@ -79,14 +80,15 @@ export class StreamTransport implements Transport {
    * @param links One link per peer (undefined at this rank's own index).
    * @param onClose Called once after close (e.g. to remove a socket file).
    * @param options The tag window (see `Mailbox`); how long a waiting receive
-   * spins on native sockets, in microseconds (default 100).
+   * spins on native sockets, in microseconds (default 100), and while what
+   * holds (default: always).
    */
   constructor(
     kind: TransportKind,
     rank: number,
     links: (PeerLink | undefined)[],
     onClose?: () => void,
-    options: { tagWindow?: number; spinUs?: number } = {},
+    options: { tagWindow?: number; spinUs?: number; spinWhile?: () => boolean } = {},
   ) {
     this.kind = kind;
     this.rank = rank;
@@ -98,12 +100,13 @@ export class StreamTransport implements Transport {
     this.#scratch = links.map(() => new Uint8Array(0));
     this.#onClose = onClose;
     this.#spinUs = options.spinUs ?? 100;
+    this.#spinWhile = options.spinWhile ?? (() => true);
     this.#natives = [];
     for (const link of links) {
       if (!(link?.conn instanceof NativeSocket)) continue;
       this.#natives.push(link.conn);
       link.conn.onStall = () => {
-        if (this.#awaited === 0 || this.#spinUs <= 0 || this.#closing) return false;
+        if (!this.#spinning()) return false;
         this.#queueSpin();
         return true;
       };
@@ -316,9 +319,14 @@ export class StreamTransport implements Transport {
    * sockets that still wait then sleep in poll(2). Waking a sleeping thread
    * costs more than a small exchange.
    */
+  /** Whether a stalled socket should be spun on now. */
+  #spinning(): boolean {
+    return this.#awaited > 0 && this.#spinUs > 0 && !this.#closing && this.#spinWhile();
+  }
+
   #spin(): void {
     try {
-      if (this.#awaited === 0 || this.#closing) return;
+      if (!this.#spinning()) return;
       const end = performance.now() + this.#spinUs / 1000;
       for (;;) {
         let stalled = false;
@@ -326,7 +334,7 @@ export class StreamTransport implements Transport {
           if (socket.progress()) return;
           stalled ||= socket.stalled;
         }
-        if (!stalled || performance.now() >= end) return;
+        if (!stalled || performance.now() >= end || !this.#spinWhile()) return;
         this.#natives[0].yieldCpu();
       }
     } finally {
