@@ -1,16 +1,16 @@
 /**
  * A TCP connection that moves its bytes with libc's `send` and `recv` through
- * FFI instead of Deno's socket ops. A read or a write first tries the
- * non-blocking system call, which costs well under a microsecond; a read that
- * finds nothing waits in `poll(2)` on a helper thread, and while a receive is
- * awaited the transport spins on its sockets ({@link NativeSocket.progress}),
- * as an MPI progress engine does. Deno's ops instead sleep in the event loop
- * and cost a wake-up per message.
+ * FFI where that saves a wake-up. A read or a write first tries the
+ * non-blocking system call, which costs well under a microsecond. If it would
+ * block and a receive is awaited, the transport spins on its sockets
+ * ({@link NativeSocket.progress}) for a bounded time, as an MPI progress engine
+ * polls; otherwise, or when the spin ends, the read or write is handed to
+ * Deno's own op on the same connection, which sleeps in the event loop. At
+ * most one of the two paths touches the socket at a time, so bytes stay in
+ * order.
  *
  * The connection is made and authenticated with Deno first; its file
- * descriptor is then found by its two ports (Linux, `/proc/self/fd`) and the
- * Deno connection stays open, unused, until this socket closes, so the
- * descriptor cannot be reused under it.
+ * descriptor is then found by its two ports (Linux, `/proc/self/fd`).
  *
  * @module
  */
@@ -18,8 +18,6 @@
 const SYMBOLS = {
   send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
-  poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
-  shutdown: { parameters: ["i32", "i32"], result: "i32" },
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   sched_yield: { parameters: [], result: "i32" },
@@ -30,17 +28,12 @@ type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
-const POLLIN = 0x1;
-const POLLOUT = 0x4;
-const SHUT_RDWR = 2;
 const EINTR = 4;
 const EAGAIN = 11;
 const EPIPE = 32;
 const ECONNRESET = 104;
 const AF_INET = 2;
 const AF_INET6 = 10;
-/** A wait in `poll(2)` lasts at most this long before it looks again (closing wakes it at once). */
-const POLL_SLICE_MS = 500;
 
 let libc: Libc | null | undefined;
 
@@ -106,6 +99,8 @@ interface Pending<T> {
   p: Uint8Array;
   resolve(value: T): void;
   reject(error: Error): void;
+  /** Handed to Deno's op: the system calls leave the socket alone until it settles. */
+  sleeping: boolean;
 }
 
 /**
@@ -132,22 +127,18 @@ export function adoptNativeSocket(conn: Deno.TcpConn): NativeSocket | undefined 
   return fd < 0 ? undefined : new NativeSocket(c, conn, fd);
 }
 
-/** A connection whose reads and writes are libc system calls (see the module doc). */
+/** A connection whose reads and writes are libc system calls first (see the module doc). */
 export class NativeSocket {
   #c: Libc;
   #conn: Deno.Conn;
   #fd: number;
   #read: Pending<number | null> | undefined;
   #write: Pending<number> | undefined;
-  #readPoll = new Uint8Array(8);
-  #writePoll = new Uint8Array(8);
-  #readPolling = false;
-  #writePolling = false;
   #closed = false;
   /**
    * Called when a read finds no data or a write finds the socket full; returns
    * true if the caller will spin on it (and call {@link NativeSocket.sleep}
-   * when it stops), false to sleep in poll(2) at once.
+   * when it stops), false to hand it to Deno's op at once.
    */
   onStall?: () => boolean;
 
@@ -162,12 +153,6 @@ export class NativeSocket {
     this.#c = c;
     this.#conn = conn;
     this.#fd = fd;
-    const view = new DataView(this.#readPoll.buffer);
-    view.setInt32(0, fd, true);
-    view.setInt16(4, POLLIN, true);
-    const writeView = new DataView(this.#writePoll.buffer);
-    writeView.setInt32(0, fd, true);
-    writeView.setInt16(4, POLLOUT, true);
   }
 
   /**
@@ -180,9 +165,9 @@ export class NativeSocket {
     if (this.#read) return Promise.reject(new Error("A read is already waiting"));
     if (this.#closed) return Promise.reject(new Deno.errors.BadResource("Socket closed"));
     return new Promise((resolve, reject) => {
-      this.#read = { p, resolve, reject };
+      this.#read = { p, resolve, reject, sleeping: false };
       if (this.#tryRead()) return;
-      if (!this.onStall?.()) this.#pollRead();
+      if (!this.onStall?.()) this.#sleepRead();
     });
   }
 
@@ -196,33 +181,34 @@ export class NativeSocket {
     if (this.#write) return Promise.reject(new Error("A write is already waiting"));
     if (this.#closed) return Promise.reject(new Deno.errors.BadResource("Socket closed"));
     return new Promise((resolve, reject) => {
-      this.#write = { p, resolve, reject };
+      this.#write = { p, resolve, reject, sleeping: false };
       if (this.#tryWrite()) return;
-      if (!this.onStall?.()) this.#pollWrite();
+      if (!this.onStall?.()) this.#sleepWrite();
     });
   }
 
   /**
-   * Tries the waiting read and write once, without blocking.
+   * Tries the waiting read and write once, without blocking (not those handed
+   * to Deno's op).
    *
    * @returns Whether either finished (its promise is settled).
    */
   progress(): boolean {
-    const read = this.#read !== undefined && this.#tryRead();
-    const wrote = this.#write !== undefined && this.#tryWrite();
+    const read = this.#read !== undefined && !this.#read.sleeping && this.#tryRead();
+    const wrote = this.#write !== undefined && !this.#write.sleeping && this.#tryWrite();
     return read || wrote;
   }
 
-  /** Lets a waiting read or write sleep in poll(2) until it can go on (after a spin). */
+  /** Hands the waiting read and write to Deno's op, which sleeps until they can go on. */
   sleep(): void {
-    if (this.#closed) return;
-    if (this.#read) this.#pollRead();
-    if (this.#write) this.#pollWrite();
+    this.#sleepRead();
+    this.#sleepWrite();
   }
 
-  /** Whether a read or a write is waiting. */
+  /** Whether a read or a write waits and could be spun on. */
   get stalled(): boolean {
-    return this.#read !== undefined || this.#write !== undefined;
+    return (this.#read !== undefined && !this.#read.sleeping) ||
+      (this.#write !== undefined && !this.#write.sleeping);
   }
 
   /** Gives the CPU to another runnable thread (between spins). */
@@ -230,20 +216,14 @@ export class NativeSocket {
     this.#c.sched_yield();
   }
 
-  /** Shuts the connection down (waking any wait) and closes it. */
+  /** Closes the connection; a read or write still waiting fails. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#c.shutdown(this.#fd, SHUT_RDWR);
     const closed = new Deno.errors.BadResource("Socket closed");
-    this.#settleRead((r) => r.reject(closed));
-    this.#settleWrite((w) => w.reject(closed));
-    this.#release();
-  }
-
-  /** Closes the Deno connection once no poll uses the descriptor. */
-  #release(): void {
-    if (!this.#closed || this.#readPolling || this.#writePolling) return;
+    if (this.#read && !this.#read.sleeping) this.#settleRead((r) => r.reject(closed));
+    if (this.#write && !this.#write.sleeping) this.#settleWrite((w) => w.reject(closed));
+    // Deno's ops still waiting fail on their own when the connection closes.
     try {
       this.#conn.close();
     } catch { /* already closed */ }
@@ -295,33 +275,23 @@ export class NativeSocket {
     return true;
   }
 
-  /** Waits in poll(2) on a helper thread until the waiting read can go on. */
-  async #pollRead(): Promise<void> {
-    if (this.#readPolling) return;
-    this.#readPolling = true;
-    try {
-      while (this.#read && !this.#closed) {
-        await this.#c.poll(this.#readPoll, 1n, POLL_SLICE_MS);
-        if (this.#read && !this.#closed) this.#tryRead();
-      }
-    } finally {
-      this.#readPolling = false;
-      this.#release();
-    }
+  #sleepRead(): void {
+    const pending = this.#read;
+    if (!pending || pending.sleeping || this.#closed) return;
+    pending.sleeping = true;
+    this.#conn.read(pending.p).then(
+      (n) => this.#settleRead((r) => r.resolve(n)),
+      (e) => this.#settleRead((r) => r.reject(e)),
+    );
   }
 
-  /** Waits in poll(2) on a helper thread until the waiting write can go on. */
-  async #pollWrite(): Promise<void> {
-    if (this.#writePolling) return;
-    this.#writePolling = true;
-    try {
-      while (this.#write && !this.#closed) {
-        await this.#c.poll(this.#writePoll, 1n, POLL_SLICE_MS);
-        if (this.#write && !this.#closed) this.#tryWrite();
-      }
-    } finally {
-      this.#writePolling = false;
-      this.#release();
-    }
+  #sleepWrite(): void {
+    const pending = this.#write;
+    if (!pending || pending.sleeping || this.#closed) return;
+    pending.sleeping = true;
+    this.#conn.write(pending.p).then(
+      (n) => this.#settleWrite((w) => w.resolve(n)),
+      (e) => this.#settleWrite((w) => w.reject(e)),
+    );
   }
 }

@@ -48,6 +48,9 @@ export interface PeerLink {
  */
 const SEPARATE_HEADER_BYTES = 16 * 1024;
 
+/** How long a stalled native socket waits for a receive to spin on it before Deno's op takes it. */
+const IDLE_HANDOVER_MS = 5;
+
 /** A transport over stream connections. */
 export class StreamTransport implements Transport {
   readonly kind: TransportKind;
@@ -71,6 +74,7 @@ export class StreamTransport implements Transport {
   #awaited = 0;
   #spinQueued = false;
   #spinWhile: () => boolean;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * Wraps established links.
@@ -106,8 +110,9 @@ export class StreamTransport implements Transport {
       if (!(link?.conn instanceof NativeSocket)) continue;
       this.#natives.push(link.conn);
       link.conn.onStall = () => {
-        if (!this.#spinning()) return false;
-        this.#queueSpin();
+        if (this.#closing || this.#spinUs <= 0 || !this.#spinWhile()) return false;
+        if (this.#awaited > 0) this.#queueSpin();
+        else this.#watchIdle();
         return true;
       };
     }
@@ -315,31 +320,45 @@ export class StreamTransport implements Transport {
 
   /**
    * While a receive waits, tries the native sockets without sleeping, yielding
-   * the CPU between rounds, until one moves data or the budget is spent; the
-   * sockets that still wait then sleep in poll(2). Waking a sleeping thread
-   * costs more than a small exchange.
+   * the CPU between rounds, until one moves data, the budget is spent or the
+   * spin condition stops holding; the sockets that still wait then sleep in
+   * Deno's ops. Waking a sleeping thread costs more than a small exchange.
+   * When nobody waits any more, the sockets are left for the next receive to
+   * spin on, and looked at again in a while.
    */
-  /** Whether a stalled socket should be spun on now. */
-  #spinning(): boolean {
-    return this.#awaited > 0 && this.#spinUs > 0 && !this.#closing && this.#spinWhile();
+  #spin(): void {
+    if (this.#closing) return;
+    if (this.#awaited === 0) return this.#watchIdle();
+    const end = performance.now() + this.#spinUs / 1000;
+    for (;;) {
+      let stalled = false;
+      for (const socket of this.#natives) {
+        if (socket.progress()) {
+          // What this unblocks runs next; the other sockets wait for its next spin.
+          return this.#watchIdle();
+        }
+        stalled ||= socket.stalled;
+      }
+      if (!stalled) return;
+      if (this.#awaited === 0) return this.#watchIdle();
+      if (performance.now() >= end || !this.#spinWhile()) break;
+      this.#natives[0].yieldCpu();
+    }
+    for (const socket of this.#natives) socket.sleep();
   }
 
-  #spin(): void {
-    try {
-      if (!this.#spinning()) return;
-      const end = performance.now() + this.#spinUs / 1000;
-      for (;;) {
-        let stalled = false;
-        for (const socket of this.#natives) {
-          if (socket.progress()) return;
-          stalled ||= socket.stalled;
-        }
-        if (!stalled || performance.now() >= end || !this.#spinWhile()) return;
-        this.#natives[0].yieldCpu();
-      }
-    } finally {
-      for (const socket of this.#natives) if (socket.stalled) socket.sleep();
-    }
+  /**
+   * Stalled sockets that nobody spins on are handed to Deno's ops after a
+   * while, so that frames still arrive (and a peer's death is still seen)
+   * when no receive waits. One timer serves all sockets.
+   */
+  #watchIdle(): void {
+    if (this.#idleTimer !== undefined || this.#closing) return;
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#closing) return;
+      for (const socket of this.#natives) socket.sleep();
+    }, IDLE_HANDOVER_MS);
   }
 
   stats(): TransportStats {
@@ -373,6 +392,7 @@ export class StreamTransport implements Transport {
   async #shutdown(goodbye: Uint8Array): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
+    clearTimeout(this.#idleTimer);
     await Promise.all(this.#links.map(async (link, peer) => {
       if (!link) return;
       if (!this.#sendFailure[peer]) {
