@@ -145,3 +145,22 @@ Deno.test("tcp: a socket I/O mode that cannot be used is refused with a clear er
     (e: Error) => e instanceof TypeError && /auto, native or deno, got 'fast'/.test(e.message),
   );
 });
+
+Deno.test("tcp (native socket I/O): frames are read while no receive waits (they are held, not left in the socket)", async () => {
+  const g = await connectLocalGroup("tcp", 2, { socketIo: "native" });
+  try {
+    const [a, b] = g.transports;
+    await b.send(0, 7, pattern(5000, 7));
+    await b.send(0, 8, pattern(70_000, 8));
+    const deadline = Date.now() + 5000;
+    while (a.stats!().bufferedBytes < 75_000 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(a.stats!().bufferedBytes, 75_000);
+    assert.deepEqual(await a.recv(1, 8), pattern(70_000, 8));
+    assert.deepEqual(await a.recv(1, 7), pattern(5000, 7));
+    assert.equal(a.stats!().bufferedBytes, 0);
+  } finally {
+    await g.close();
+  }
+});
