@@ -222,6 +222,9 @@ export function configFromFlags(flags: BenchFlags): Promise<BenchConfig> {
   if (flags.collective === "native" && flags.transport !== "mpi") {
     throw new UsageError("Option '--collective native' needs '--transport mpi'");
   }
+  if (flags.socketIo === "native" && flags.transport !== "tcp") {
+    throw new UsageError("Option '--socket-io native' needs '--transport tcp'");
+  }
   // The MPI transport's tags wrap at MPI_TAG_SPACE (32768), and BLS keeps the
   // tags of lag + 2 iterations in flight.
   const maxMpiLag = 32768 - 2;

@@ -199,7 +199,8 @@ self.onmessage = (event: MessageEvent<EngineRequest>) => {
     case "open":
       openTransport(msg.kind, { ...msg.options, spinWhile: mainThreadWaits }).then((t) => {
         transport = t;
-        reply({ op: "reply", seq: msg.seq, value: { rank: t.rank, size: t.size } });
+        const value = { rank: t.rank, size: t.size, socketIo: t.socketIo };
+        reply({ op: "reply", seq: msg.seq, value });
       }, (e) => fail(msg.seq, e));
       break;
     case "create":

@@ -179,9 +179,11 @@ export class ProgressEngine {
       const id = (await engine.#call({ op: "open", kind, options: open })) as {
         rank: number;
         size: number;
+        socketIo?: "native" | "deno";
       };
       (engine.transport as { rank: number }).rank = id.rank;
       (engine.transport as { size: number }).size = id.size;
+      if (id.socketIo) (engine.transport as { socketIo?: string }).socketIo = id.socketIo;
     } catch (e) {
       worker.terminate();
       throw e;

@@ -65,6 +65,8 @@ Deno.test("bench alltoallv over TCP, 2 ranks, validated: the three result files 
   const run = JSON.parse(await r.text("run.json"));
   assert.equal(run.status, "completed");
   assert.equal(run.config.ranks, 2);
+  // Ranks run with every permission: --socket-io auto takes the native path.
+  assert.equal(run.socketIo, "native");
   assert.match(
     r.stdout,
     /# Size\s+Avg Latency\(us\)\s+Min Latency\(us\)\s+Max Latency\(us\)\s+Iterations/,
@@ -291,4 +293,31 @@ Deno.test("bench: repeats interleave the lags, rotated per repeat; speedup sprea
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^error: .*--order/);
   assert.equal(bad.stderr.trim().split("\n").length, 1);
+});
+
+Deno.test("bench over TCP with Deno's socket ops (--socket-io deno) validates and says so in run.json", async () => {
+  const r = await bench(
+    "--workload",
+    "alltoallv",
+    "--ranks",
+    "3",
+    "--sizes",
+    "64:65536",
+    "--lag",
+    "0,2",
+    "--iters",
+    "20",
+    "--warmup",
+    "2",
+    "--validate",
+    "--socket-io",
+    "deno",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const rows = await r.rows();
+  assert.equal(rows.length, 11 * 2);
+  for (const row of rows) assert.equal(row.validated, "true");
+  const run = JSON.parse(await r.text("run.json"));
+  assert.equal(run.socketIo, "deno");
+  assert.equal(run.config.socketIo, "deno");
 });

@@ -22,6 +22,12 @@ const BAD: Array<[string, string[], RegExp]> = [
     /Rank 4 is out of range/,
   ],
   ["an unknown format", ["--format", "xml"], /--format/],
+  ["an unknown socket I/O", ["--socket-io", "fast"], /--socket-io/],
+  [
+    "native socket I/O over Unix sockets",
+    ["--transport", "unix", "--socket-io", "native"],
+    /'--socket-io native' needs '--transport tcp'/,
+  ],
   [
     "a lag beyond the MPI transport's tag space",
     ["--transport", "mpi", "--lag", "0,40000"],

@@ -121,8 +121,9 @@ export class StreamTransport implements Transport {
     });
   }
 
-  /** How the connections move their bytes: libc through FFI (`native`) or Deno's ops. */
-  get socketIo(): "native" | "deno" {
+  /** How the connections move their bytes: libc through FFI (`native`) or Deno's ops (TCP). */
+  get socketIo(): "native" | "deno" | undefined {
+    if (this.kind !== "tcp") return undefined;
     return this.#natives.length > 0 ? "native" : "deno";
   }
 

@@ -44,6 +44,11 @@ export interface Transport {
   /** The number of ranks in the run. */
   readonly size: number;
   /**
+   * How the connections move their bytes, for TCP: libc's system calls through
+   * FFI (`native`) or Deno's socket ops (`deno`).
+   */
+  readonly socketIo?: "native" | "deno";
+  /**
    * Sends `data` to `peer` under `tag`. The promise resolves once the bytes are
    * handed over (the caller may then reuse `data`); it rejects when the peer is
    * gone.

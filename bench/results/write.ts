@@ -250,6 +250,8 @@ export interface RunInfo {
   error?: string;
   /** Malformed input lines skipped (DLRM data). */
   skippedLines?: number;
+  /** How rank 0's TCP connections moved their bytes (`--socket-io`), over TCP. */
+  socketIo?: "native" | "deno";
 }
 
 /** The package version, written into every `run.json`. */

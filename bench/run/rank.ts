@@ -252,6 +252,8 @@ export async function runRank(
     startedAt: new Date().toISOString(),
     status: "running",
   };
+  // What `--socket-io auto` chose, so that results say which path they measured.
+  if (setup.rank === 0 && comm.transport.socketIo) info.socketIo = comm.transport.socketIo;
   const results: ConfigurationResult[] = [];
   let rows: SummaryRow[] = [];
   const sweep = expandSweep(config);
