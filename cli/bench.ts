@@ -20,7 +20,7 @@ import { launchLocal } from "../bench/run/launcher.ts";
 import { createProgress } from "../bench/run/progress_bar.ts";
 import { decodeProgress } from "../bench/run/progress_events.ts";
 import { runRank } from "../bench/run/rank.ts";
-import { osuTable, type SummaryRow, summaryTable } from "../bench/results/write.ts";
+import { osuTable, type SummaryCells, summaryTable } from "../bench/results/write.ts";
 import { masterFromEnvironment, rankFromEnvironment } from "../transports/environment.ts";
 import { UsageError } from "../util/errors.ts";
 import {
@@ -285,7 +285,7 @@ export function configFromFlags(flags: BenchFlags): Promise<BenchConfig> {
   return Promise.resolve(config);
 }
 
-function printResults(config: BenchConfig, rows: SummaryRow[]): void {
+function printResults(config: BenchConfig, rows: SummaryCells[]): void {
   if (config.formats.includes("osu") && config.workload === "alltoallv") {
     console.log(osuTable(rows));
   } else {
@@ -320,7 +320,7 @@ function printResults(config: BenchConfig, rows: SummaryRow[]): void {
  * @param rows The summary rows.
  * @returns One or two lines of text.
  */
-export function blsGainLine(config: BenchConfig, rows: SummaryRow[]): string {
+export function blsGainLine(config: BenchConfig, rows: SummaryCells[]): string {
   const gains = rows.filter((r) => r.lag !== 0 && typeof r.speedup_vs_sync === "number");
   if (!gains.length) return `Results in ${config.out}`;
   const median = (values: number[]) => {
@@ -328,8 +328,8 @@ export function blsGainLine(config: BenchConfig, rows: SummaryRow[]): string {
     return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   };
   // One entry per lag and configuration: the median speedup over its repeats.
-  const keyOf = (r: SummaryRow) => `${r.size_bytes}|${r.imbalance}|${r.delay}`;
-  const groups = new Map<string, SummaryRow[]>();
+  const keyOf = (r: SummaryCells) => `${r.size_bytes}|${r.imbalance}|${r.delay}`;
+  const groups = new Map<string, SummaryCells[]>();
   for (const r of gains) {
     const key = `${keyOf(r)}|${r.lag}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
@@ -357,10 +357,10 @@ export function blsGainLine(config: BenchConfig, rows: SummaryRow[]): string {
     ? `the requested lag ${lag}, best of ${configCount} sizes`
     : `best of ${lagCount} lags${configCount > 1 ? ` x ${configCount} sizes` : ""}: lag ${lag}`;
   const unit = config.workload === "dlrm" ? "samples/s" : "iterations/s";
-  const rateOf = (r: SummaryRow) =>
+  const rateOf = (r: SummaryCells) =>
     Number(config.workload === "dlrm" ? r.samples_per_s : r.iters_per_s);
   const sync = rows.filter((r) => r.lag === 0 && keyOf(r) === keyOf(best.rows[0]));
-  const rate = (rs: SummaryRow[]) => rs.length ? median(rs.map(rateOf)).toFixed(1) : "?";
+  const rate = (rs: SummaryCells[]) => rs.length ? median(rs.map(rateOf)).toFixed(1) : "?";
   const where = best.rows[0].size_bytes !== null ? ` at ${best.rows[0].size_bytes} B per peer` : "";
   const spread = best.rows.length > 1
     ? `median of ${best.rows.length} repeats, range ${best.lo.toFixed(2)}-${best.hi.toFixed(2)}; `

@@ -90,6 +90,11 @@ Deno.test("run.json: parsed with defaults; malformed is a UsageError naming the 
   equal(run.figure, "fig-delay");
   equal(run.machine.cpus, 2);
   equal(run.status, "completed");
+  equal(run.socketIo, undefined);
+  const tcp = parseRunJson(JSON.stringify({ ...runJson({}), socketIo: "native" }), "d/run.json");
+  equal(tcp.socketIo, "native");
+  const odd = parseRunJson(JSON.stringify({ ...runJson({}), socketIo: "carrier" }), "d/run.json");
+  equal(odd.socketIo, undefined);
   throws(
     () => parseRunJson("{not json", "d/run.json"),
     (e: unknown) => e instanceof UsageError && e.message.startsWith("Malformed d/run.json"),

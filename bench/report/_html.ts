@@ -141,6 +141,7 @@ export function runSection(result: ResultRun, index: number, chartsHtml: string)
     ["started", escapeHtml(run.startedAt || "—")],
     ["ended", escapeHtml(run.endedAt || "—")],
     ["schema version", escapeHtml(run.version || "—")],
+    ...(run.socketIo ? [["TCP socket I/O", escapeHtml(run.socketIo)]] : []),
   ].map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join("");
   return `<section class="run" id="run-${index}">
 <h2>Run ${index}: <code>${escapeHtml(result.dir)}</code></h2>

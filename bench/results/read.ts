@@ -94,6 +94,8 @@ export interface RunInfo {
   status: string;
   /** The figure id the run was measured for, when it is part of the figure suite. */
   figure: string | null;
+  /** How TCP moved its bytes (`native` or `deno`), when the run was over TCP. */
+  socketIo?: "native" | "deno";
 }
 
 /** One result directory: where it is, its run description and its summary rows. */
@@ -259,6 +261,9 @@ export function parseRunJson(text: string, fileName: string): RunInfo {
     endedAt: str(value.endedAt),
     status: str(value.status) || "unknown",
     figure: typeof value.figure === "string" && value.figure !== "" ? value.figure : null,
+    ...(value.socketIo === "native" || value.socketIo === "deno"
+      ? { socketIo: value.socketIo }
+      : {}),
   };
 }
 

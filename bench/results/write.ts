@@ -8,7 +8,7 @@
 
 import denoJson from "../../deno.json" with { type: "json" };
 import { stringify } from "csv-stringify/sync";
-import { SUMMARY_COLUMNS as REQUIRED_SUMMARY_COLUMNS } from "./read.ts";
+import { SUMMARY_COLUMNS as REQUIRED_COLUMNS } from "./read.ts";
 import { writeFileAtomic } from "../../util/atomic.ts";
 import { type BenchConfig, collectivePath, type Configuration } from "../config.ts";
 import type { RankRecord } from "../records.ts";
@@ -18,8 +18,8 @@ import { formatImbalanceSpec } from "../models/imbalance.ts";
 import { mean, quantile } from "./stats.ts";
 
 /** The columns `bench` writes to `summary.csv`, in order: the required ones, then extras. */
-export const SUMMARY_COLUMNS = [
-  ...REQUIRED_SUMMARY_COLUMNS,
+export const WRITTEN_COLUMNS = [
+  ...REQUIRED_COLUMNS,
   "repeat",
   "progress",
   "collective",
@@ -36,8 +36,8 @@ export const SUMMARY_COLUMNS = [
   "speedup_hi",
 ] as const;
 
-/** One row of `summary.csv`. */
-export type SummaryRow = Record<typeof SUMMARY_COLUMNS[number], string | number | boolean | null>;
+/** One row of `summary.csv` as `bench` writes it: every written column's cell. */
+export type SummaryCells = Record<typeof WRITTEN_COLUMNS[number], string | number | boolean | null>;
 
 /** One configuration's measurements from every rank. */
 export interface ConfigurationResult {
@@ -57,7 +57,7 @@ const round = (x: number, digits = 3) => Number.isFinite(x) ? Number(x.toFixed(d
  * @param result The measurements.
  * @returns The row.
  */
-export function summarize(config: BenchConfig, result: ConfigurationResult): SummaryRow {
+export function summarize(config: BenchConfig, result: ConfigurationResult): SummaryCells {
   const { conf, records } = result;
   const latencies: number[] = [];
   const blocked: number[] = [];
@@ -108,7 +108,7 @@ export function summarize(config: BenchConfig, result: ConfigurationResult): Sum
   };
 }
 
-const keyOf = (r: SummaryRow) => `${r.size_bytes}|${r.imbalance}|${r.repeat}`;
+const keyOf = (r: SummaryCells) => `${r.size_bytes}|${r.imbalance}|${r.repeat}`;
 
 /**
  * Fills `speedup_vs_sync` (against the lag-0 row of the same size, imbalance,
@@ -122,7 +122,10 @@ const keyOf = (r: SummaryRow) => `${r.size_bytes}|${r.imbalance}|${r.repeat}`;
  * @param rows Their summary rows, same order.
  * @returns The rows of the non-calibration configurations, completed.
  */
-export function finishSummary(results: ConfigurationResult[], rows: SummaryRow[]): SummaryRow[] {
+export function finishSummary(
+  results: ConfigurationResult[],
+  rows: SummaryCells[],
+): SummaryCells[] {
   // c per size, and for DLRM the compute each rank does per batch outside the
   // collective: there the undelayed lag-0 batch time is mostly compute, which no
   // lag can overlap with itself, so it joins each rank's delay in the model and
@@ -144,7 +147,7 @@ export function finishSummary(results: ConfigurationResult[], rows: SummaryRow[]
     }
     if (!res.conf.calibration) syncRate.set(`${keyOf(row)}|${row.delay}`, Number(row.iters_per_s));
   });
-  const out: SummaryRow[] = [];
+  const out: SummaryCells[] = [];
   results.forEach((res, i) => {
     if (res.conf.calibration) return;
     const row = { ...rows[i] };
@@ -163,7 +166,7 @@ export function finishSummary(results: ConfigurationResult[], rows: SummaryRow[]
     out.push(row);
   });
   // The spread of each lag's speedup over the repeats of its configuration.
-  const spreadKey = (r: SummaryRow) => `${r.size_bytes}|${r.imbalance}|${r.delay}|${r.lag}`;
+  const spreadKey = (r: SummaryCells) => `${r.size_bytes}|${r.imbalance}|${r.delay}|${r.lag}`;
   const spread = new Map<string, { lo: number; hi: number }>();
   for (const row of out) {
     if (typeof row.speedup_vs_sync !== "number") continue;
@@ -187,10 +190,10 @@ export function finishSummary(results: ConfigurationResult[], rows: SummaryRow[]
  * @param rows The rows.
  * @returns CSV text.
  */
-export function summaryCsv(rows: SummaryRow[]): string {
+export function summaryCsv(rows: SummaryCells[]): string {
   return stringify(rows, {
     header: true,
-    columns: [...SUMMARY_COLUMNS],
+    columns: [...WRITTEN_COLUMNS],
     cast: { boolean: (v: boolean) => (v ? "true" : "false") },
   });
 }
@@ -237,7 +240,7 @@ export function iterationsCsv(config: BenchConfig, results: ConfigurationResult[
 }
 
 /** What `run.json` records besides the configuration. */
-export interface RunInfo {
+export interface RunStatus {
   /** The command line. */
   command: string[];
   /** When the run started (ISO). */
@@ -313,9 +316,9 @@ const iterationsWritten = new Map<string, number>();
 export async function writeResults(
   dir: string,
   config: BenchConfig,
-  info: RunInfo,
+  info: RunStatus,
   results: ConfigurationResult[],
-): Promise<SummaryRow[]> {
+): Promise<SummaryCells[]> {
   await Deno.mkdir(dir, { recursive: true });
   const rows = finishSummary(results, results.map((r) => summarize(config, r)));
   await writeFileAtomic(`${dir}/summary.csv`, summaryCsv(rows));
@@ -348,8 +351,8 @@ export async function writeResults(
  * @param rows The summary rows.
  * @returns The table text.
  */
-export function summaryTable(rows: SummaryRow[]): string {
-  const cols: Array<[string, keyof SummaryRow]> = [
+export function summaryTable(rows: SummaryCells[]): string {
+  const cols: Array<[string, keyof SummaryCells]> = [
     ["size", "size_bytes"],
     ["imbalance", "imbalance"],
     ["delay", "delay"],
@@ -376,7 +379,7 @@ export function summaryTable(rows: SummaryRow[]): string {
  * @param rows The summary rows (alltoallv).
  * @returns The osu-style text.
  */
-export function osuTable(rows: SummaryRow[]): string {
+export function osuTable(rows: SummaryCells[]): string {
   const out: string[] = [];
   for (const lag of [...new Set(rows.map((r) => r.lag))]) {
     out.push(`# blsbench alltoallv, lag ${lag}`);

@@ -25,8 +25,8 @@ import { type BenchConfig, type Configuration, expandSweep } from "../config.ts"
 import { decodeRecord, encodeRecord, type RankRecord } from "../records.ts";
 import {
   type ConfigurationResult,
-  type RunInfo,
-  type SummaryRow,
+  type RunStatus,
+  type SummaryCells,
   writeResults,
 } from "../results/write.ts";
 import { runAlltoallvConfiguration } from "../workloads/alltoallv.ts";
@@ -182,7 +182,7 @@ export function describeConfiguration(conf: Configuration): string {
 /** What rank 0 hands back after the run. */
 export interface RankOutcome {
   /** The summary rows (rank 0 only; empty elsewhere). */
-  rows: SummaryRow[];
+  rows: SummaryCells[];
 }
 
 /**
@@ -247,7 +247,7 @@ export async function runRank(
       { cause: e },
     );
   }
-  const info: RunInfo = {
+  const info: RunStatus = {
     command: setup.command,
     startedAt: new Date().toISOString(),
     status: "running",
@@ -255,7 +255,7 @@ export async function runRank(
   // What `--socket-io auto` chose, so that results say which path they measured.
   if (setup.rank === 0 && comm.transport.socketIo) info.socketIo = comm.transport.socketIo;
   const results: ConfigurationResult[] = [];
-  let rows: SummaryRow[] = [];
+  let rows: SummaryCells[] = [];
   const sweep = expandSweep(config);
   let current: Configuration | undefined;
   let finished = false;
@@ -289,7 +289,7 @@ export async function runRank(
   let lastWrite: Promise<unknown> = Promise.resolve();
   const write = () => {
     lastWrite = lastWrite.then(() => writeResults(config.out, config, info, results));
-    return lastWrite as Promise<SummaryRow[]>;
+    return lastWrite as Promise<SummaryCells[]>;
   };
   let interrupted: Promise<never> | undefined;
   const onSignal = (signal: "SIGINT" | "SIGTERM") => () => {
