@@ -8,7 +8,7 @@
 
 import { readResultFile } from "../results/read.ts";
 import { UsageError } from "../../util/errors.ts";
-import { formatDelaySpec, parseDelaySpec } from "../models/delay.ts";
+import { type DelaySpec, formatDelaySpec, parseDelaySpec } from "../models/delay.ts";
 import {
   type ExchangeCost,
   exchangeCostUs,
@@ -243,10 +243,11 @@ export async function readMeasuredRun(dir: string): Promise<MeasuredRun> {
  * @throws UsageError when the run has no lag-0 row with a throughput.
  */
 export function calibrate(run: MeasuredRun): Calibration {
+  const delayOf = delayParser();
   const samples: ExchangeSample[] = [];
   for (const row of run.rows) {
     if (row.lag !== 0) continue;
-    const delay = parseDelaySpec(row.delay);
+    const delay = delayOf(row.delay);
     const delayPerIter = delay.kind === "none" ? 0 : simulateRun({
       ranks: row.ranks,
       lag: 0,
@@ -266,7 +267,17 @@ export function calibrate(run: MeasuredRun): Calibration {
     );
   }
   const cost = fitExchangeCost(samples);
-  return { cost, samples, overheadFraction: fitOverheadFraction(run, cost) };
+  return { cost, samples, overheadFraction: fitOverheadFraction(run, cost, delayOf) };
+}
+
+/** Parses each delay text once (a `trace:FILE` delay reads its file). */
+function delayParser(): (text: string) => DelaySpec {
+  const parsed = new Map<string, DelaySpec>();
+  return (text) => {
+    let spec = parsed.get(text);
+    if (!spec) parsed.set(text, spec = parseDelaySpec(text));
+    return spec;
+  };
 }
 
 /**
@@ -274,7 +285,11 @@ export function calibrate(run: MeasuredRun): Calibration {
  * with lag > 0 (least squares on the log of iterations per second; lag-0 rows
  * do not depend on f). 0 when the run has no such row.
  */
-function fitOverheadFraction(run: MeasuredRun, cost: ExchangeCost): number {
+function fitOverheadFraction(
+  run: MeasuredRun,
+  cost: ExchangeCost,
+  delayOf: (text: string) => DelaySpec,
+): number {
   const rows = run.rows.filter((row) => row.lag > 0);
   if (rows.length === 0) return 0;
   let best = 0;
@@ -288,7 +303,7 @@ function fitOverheadFraction(run: MeasuredRun, cost: ExchangeCost): number {
         ranks: row.ranks,
         lag: row.lag,
         iters: Math.max(1, row.iters),
-        delay: parseDelaySpec(row.delay),
+        delay: delayOf(row.delay),
         seed: run.seed,
         commUs: exchangeUs * (1 - fraction),
         overheadUs: exchangeUs * fraction,
