@@ -128,7 +128,8 @@ const ranksAxis: AxisSpec = {
   format: "number",
   value: (row) => row.ranks,
 };
-const lagAxis: AxisSpec = {
+/** The axis lags are drawn on, in the figures and in a plain run's report. */
+export const LAG_AXIS: AxisSpec = {
   label: "lag bound k",
   unit: "iterations",
   scale: "linear",
@@ -288,7 +289,7 @@ export const FIGURES: readonly FigureSpec[] = [
     charts: [{
       key: "throughput",
       title: "Throughput against the lag bound",
-      x: lagAxis,
+      x: LAG_AXIS,
       y: itersAxis,
       ideal: (row) => perSecond(row.idealItersPerS),
       series: (row) => `${row.workload}, delay ${row.delay}, ${row.ranks} ranks`,
@@ -353,7 +354,7 @@ export const FIGURES: readonly FigureSpec[] = [
     charts: [{
       key: "throughput",
       title: "Samples per second against the lag bound",
-      x: lagAxis,
+      x: LAG_AXIS,
       y: {
         label: "throughput",
         unit: "samples/s",

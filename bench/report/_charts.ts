@@ -7,7 +7,7 @@
  */
 
 import type { SummaryRow } from "../results/read.ts";
-import type { AxisSpec, ChartSpec } from "../paper/figures.ts";
+import { type AxisSpec, type ChartSpec, LAG_AXIS } from "../paper/figures.ts";
 import { formatBytes, NOT_CONFIG, throughputOf } from "../results/values.ts";
 
 /** One point: the mean of the repeats at an x, and their range. */
@@ -276,13 +276,6 @@ function configurationLabel(row: SummaryRow): string {
  * @returns The chart specs.
  */
 export function runCharts(dlrm: boolean, sizes = 1): ChartSpec[] {
-  const lagAxis: AxisSpec = {
-    label: "lag bound k",
-    unit: "iterations",
-    scale: "linear",
-    format: "number",
-    value: (row) => row.lag,
-  };
   const throughputAxis: AxisSpec = {
     label: "throughput",
     unit: dlrm ? "samples/s" : "iterations/s",
@@ -294,7 +287,7 @@ export function runCharts(dlrm: boolean, sizes = 1): ChartSpec[] {
     {
       key: "throughput",
       title: "Throughput against the lag bound",
-      x: lagAxis,
+      x: LAG_AXIS,
       y: throughputAxis,
       // The cost model's ideal is in iterations/s: comparable only when that is plotted.
       ideal: dlrm ? undefined : (row) => row.idealItersPerS,
@@ -303,7 +296,7 @@ export function runCharts(dlrm: boolean, sizes = 1): ChartSpec[] {
     {
       key: "latency",
       title: "Latency per iteration (p50) against the lag bound",
-      x: lagAxis,
+      x: LAG_AXIS,
       y: {
         label: dlrm ? "batch latency (p50)" : "latency per iteration (p50)",
         unit: "µs",
