@@ -17,7 +17,7 @@ import type { Transport } from "../transports/transport.ts";
 import type { Alltoallv, IterationBlocks } from "./alltoallv.ts";
 import { IterationArena } from "./arena.ts";
 import { createAlltoallv } from "./create.ts";
-import { spinUntil } from "./_spin.ts";
+import { spinUntil } from "../util/spin.ts";
 import type {
   CollectiveSetup,
   EngineFailure,

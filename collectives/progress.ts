@@ -24,7 +24,7 @@ import {
 } from "../transports/transport.ts";
 import { type Alltoallv, checkBlocks, type IterationBlocks } from "./alltoallv.ts";
 import { IterationArena } from "./arena.ts";
-import { spinUntil } from "./_spin.ts";
+import { spinUntil } from "../util/spin.ts";
 import type { EngineCall, EngineFailure, EngineReply } from "./_progress_protocol.ts";
 import {
   type ChannelBuffers,

@@ -7,7 +7,7 @@
 
 /// <reference lib="deno.worker" />
 
-import { spinUntil } from "../../collectives/_spin.ts";
+import { spinUntil } from "../../util/spin.ts";
 
 self.onmessage = (event: MessageEvent<SharedArrayBuffer | string>) => {
   if (typeof event.data === "string") {

@@ -15,7 +15,8 @@
 import { IterationArena } from "../../collectives/arena.ts";
 import { DEFAULT_SPIN_US, ProgressEngine } from "../../collectives/progress.ts";
 import { SyncAlltoallv } from "../../collectives/sync.ts";
-import { spinUntil } from "../../collectives/_spin.ts";
+import { spinUntil } from "../../util/spin.ts";
+// The framing row times the wire format itself, so it reaches into the transport's internals.
 import { decodeHeader, FrameKind, HEADER_BYTES, writeHeader } from "../../transports/_framing.ts";
 import { openTransport } from "../../transports/open.ts";
 import { startRendezvousStore } from "../../transports/rendezvous.ts";

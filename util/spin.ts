@@ -25,7 +25,7 @@ let yieldFn: (() => void) | undefined;
  *
  * @example Spin politely
  * ```ts
- * import { yieldCpu } from "./_spin.ts";
+ * import { yieldCpu } from "./spin.ts";
  * const end = performance.now() + 0.05;
  * while (performance.now() < end) yieldCpu();
  * ```
