@@ -198,9 +198,6 @@ function joinPath(dir: string, ...parts: string[]): string {
  */
 export function planFigures(options: FigurePlanOptions = {}): FigurePlan {
   const quick = options.quick === true;
-  const flavour = quick ? QUICK : FULL;
-  const out = options.out ?? DEFAULT_OUT;
-  const transport = options.transport ?? "tcp";
   const ranks = [...new Set(options.ranks ?? (quick ? [2] : [2, 4]))].sort((a, b) => a - b);
   if (ranks.length === 0 || ranks.some((r) => !Number.isSafeInteger(r) || r < 1)) {
     throw new RangeError(`Rank counts must be whole numbers >= 1, got ${ranks.join(",")}`);
@@ -209,265 +206,308 @@ export function planFigures(options: FigurePlanOptions = {}): FigurePlan {
   if (!Number.isSafeInteger(repeat) || repeat < 1) {
     throw new RangeError(`Repeat must be a whole number >= 1, got ${repeat}`);
   }
-  const cpus = options.cpus ?? navigator.hardwareConcurrency;
-  const figures = FIGURE_IDS.filter((id) => !options.only || options.only.includes(id));
-  const itersOf = (planned: number) => options.iters ?? planned;
-  const warmupOf = (iters: number) => Math.max(1, Math.ceil(iters / 10));
-  const steps: FigureStep[] = [];
-
-  const bench = (
-    figure: FigureId,
-    name: string,
-    r: number,
-    workload: "alltoallv" | "dlrm",
-    flags: string[],
-    lags: number[],
-    plannedIters: number,
-    label: string,
-    configs: number,
-  ) => {
-    const dir = joinPath(out, figure, name);
-    const iters = itersOf(plannedIters);
-    const warmup = warmupOf(iters);
-    const args = [
-      "bench",
-      "--workload",
-      workload,
-      "--transport",
-      transport,
-      "--ranks",
-      String(r),
-      "--lag",
-      [0, ...lags].join(","),
-      ...flags,
-      "--iters",
-      String(iters),
-      "--warmup",
-      String(warmup),
-      "--repeat",
-      String(repeat),
-      // DLRM predictions are checked after the timed batches, so checking costs no timed
-      // work; alltoallv's byte check runs inside the timed loop and would distort it.
-      ...(workload === "dlrm" ? ["--validate"] : []),
-      "--figure",
-      figure,
-      "--out",
-      dir,
-    ];
-    steps.push({
-      figure,
-      name,
-      dir,
-      command: "bench",
-      workload,
-      args,
-      label: `${label}, ${r} ranks`,
-      configs,
-      ranks: r,
-      oversubscribed: r > cpus,
-    });
+  const ctx: PlanContext = {
+    flavour: quick ? QUICK : FULL,
+    out: options.out ?? DEFAULT_OUT,
+    transport: options.transport ?? "tcp",
+    ranks,
+    repeat,
+    cpus: options.cpus ?? navigator.hardwareConcurrency,
+    figures: FIGURE_IDS.filter((id) => !options.only || options.only.includes(id)),
+    iters: options.iters,
   };
-  // bench runs lag 0 and the lags, per size and repeat, plus one calibration per size when delayed.
-  const configsOf = (sizes: number, lags: number[], delayed: boolean) =>
-    sizes * ((lags.length + 1) * repeat + (delayed ? 1 : 0));
-  const lagText = (lags: number[]) => `lags 0,${lags.join(",")}`;
-
-  for (const figure of figures) {
-    switch (figure) {
-      case "fig-balanced": {
-        for (const r of ranks) {
-          for (const [min, max, iters] of flavour.balanced) {
-            const sizes = min === max ? `${min} B` : `${formatSize(min)}..${formatSize(max)}`;
-            bench(
-              figure,
-              min === max ? `${min}-r${r}` : `${min}-${max}-r${r}`,
-              r,
-              "alltoallv",
-              ["--sizes", `${min}:${max}`],
-              flavour.lags,
-              iters,
-              `alltoallv ${sizes}, ${lagText(flavour.lags)}`,
-              configsOf(sweepSizes([min, max]).length, flavour.lags, false),
-            );
-          }
-        }
-        break;
-      }
-      case "fig-hetero": {
-        const size = flavour.baseSize;
-        const sizes = ["--sizes", `${size}:${size}`];
-        // A hot rank needs 3 ranks or more: with 2, every block is to or from it.
-        const hotRanks = ranks.filter((r) => r >= 3);
-        if (hotRanks.length === 0) hotRanks.push(4);
-        const allRanks = [...new Set([...ranks, ...hotRanks])].sort((a, b) => a - b);
-        for (const r of allRanks) {
-          const levels: [string, string][] = [["none", "none"]];
-          if (hotRanks.includes(r)) {
-            for (const f of flavour.hotFactors) levels.push([`hot-${f}`, `hot:0:${f}`]);
-          }
-          if (ranks.includes(r)) {
-            for (const cv of flavour.randomCvs) levels.push([`random-${cv}`, `random:${cv}`]);
-          }
-          for (const [name, spec] of levels) {
-            bench(
-              figure,
-              `${name}-r${r}`,
-              r,
-              "alltoallv",
-              [...sizes, "--imbalance", spec],
-              flavour.lags,
-              flavour.fastIters,
-              `alltoallv ${size} B imbalance ${spec}, ${lagText(flavour.lags)}`,
-              configsOf(1, flavour.lags, false),
-            );
-          }
-        }
-        break;
-      }
-      case "fig-delay": {
-        const size = flavour.delaySize;
-        for (const r of ranks) {
-          const delays = ["none", ...flavour.delayMeansMs.map((ms) => `exp:${ms}ms`)];
-          for (const delay of delays) {
-            bench(
-              figure,
-              `${delay.replace(":", "-")}-r${r}`,
-              r,
-              "alltoallv",
-              ["--sizes", `${size}:${size}`, "--delay", delay],
-              flavour.lags,
-              delay === "none" ? flavour.fastIters : flavour.iters,
-              `alltoallv ${size} B delay ${delay}, ${lagText(flavour.lags)}`,
-              configsOf(1, flavour.lags, delay !== "none"),
-            );
-          }
-        }
-        break;
-      }
-      case "fig-lag": {
-        const size = flavour.delaySize;
-        for (const r of ranks) {
-          bench(
-            figure,
-            `r${r}`,
-            r,
-            "alltoallv",
-            ["--sizes", `${size}:${size}`, "--delay", flavour.lagDelay],
-            flavour.lagSweep,
-            flavour.iters,
-            `alltoallv ${size} B delay ${flavour.lagDelay}, ${lagText(flavour.lagSweep)}`,
-            configsOf(1, flavour.lagSweep, true),
-          );
-        }
-        break;
-      }
-      case "fig-dlrm-balanced": {
-        // Samples/s against ranks: one rank (no exchange partner) as well, for a line.
-        const dlrmRanks = [...new Set([1, ...ranks])].sort((a, b) => a - b);
-        for (const dataset of ["mini-kaggle", "ali-ccp"]) {
-          for (const r of dlrmRanks) {
-            bench(
-              figure,
-              `${dataset}-r${r}`,
-              r,
-              "dlrm",
-              [
-                "--dataset",
-                dataset,
-                "--batch-size",
-                String(DLRM_BATCH),
-                "--rows",
-                String(flavour.dlrm.rows),
-              ],
-              flavour.lags,
-              flavour.dlrm.balancedIters,
-              `dlrm ${dataset} batch ${DLRM_BATCH}, ${lagText(flavour.lags)}`,
-              configsOf(1, flavour.lags, false),
-            );
-          }
-        }
-        break;
-      }
-      case "fig-dlrm-unbalanced": {
-        // The undelayed, unskewed run is the target that masked delays reach.
-        const conditions: [string, string[]][] = [
-          ["balanced", []],
-          ...flavour.dlrm.delays.map((d): [string, string[]] => [
-            `delay-${d.replace(":", "-")}`,
-            ["--delay", d],
-          ]),
-          ...flavour.dlrm.skews.map((k): [string, string[]] => [
-            `skew-${k.replaceAll(":", "-")}`,
-            ["--skew", k],
-          ]),
-        ];
-        for (const r of ranks) {
-          for (const [name, flags] of conditions) {
-            bench(
-              figure,
-              `${name}-r${r}`,
-              r,
-              "dlrm",
-              [
-                "--dataset",
-                "synthetic",
-                "--batch-size",
-                String(DLRM_SKEW_BATCH),
-                "--rows",
-                String(flavour.dlrm.rows),
-                "--pooling",
-                "4",
-                ...flags,
-              ],
-              flavour.lags,
-              flavour.dlrm.unbalancedIters,
-              `dlrm synthetic ${name}, ${lagText(flavour.lags)}`,
-              configsOf(1, flavour.lags, flags[0] === "--delay"),
-            );
-          }
-        }
-        break;
-      }
-      case "fig-scale": {
-        const dir = joinPath(out, figure, "simulated");
-        const iters = itersOf(flavour.scaleIters);
-        const lagDir = figures.includes("fig-lag")
-          ? joinPath(out, "fig-lag", `r${ranks[0]}`)
-          : null;
-        steps.push({
-          figure,
-          name: "simulated",
-          dir,
-          command: "simulate",
-          workload: "simulated",
-          args: [
-            "simulate",
-            ...(lagDir ? ["--calibrate", lagDir] : []),
-            "--ranks",
-            "2:65536",
-            "--lag",
-            [0, ...flavour.lags].join(","),
-            "--delay",
-            flavour.scaleDelays.join(","),
-            "--iters",
-            String(iters),
-            "--out",
-            dir,
-          ],
-          label: `cost model 2..65,536 ranks, delay ${flavour.scaleDelays.join(", ")}${
-            lagDir ? ", calibrated on fig-lag" : ""
-          }`,
-          configs: 1,
-          ranks: null,
-          oversubscribed: false,
-          ...(lagDir ? { calibrateFrom: lagDir } : {}),
-        });
-        break;
-      }
-    }
-  }
+  const steps = ctx.figures.flatMap((figure) => PLANNERS[figure](ctx));
+  const { out, transport, figures } = ctx;
   return { quick, out, transport, ranks, repeat, figures, steps };
 }
+
+/** What every figure's planner needs: the suite's options, resolved. */
+interface PlanContext {
+  flavour: Flavour;
+  out: string;
+  transport: "tcp" | "unix" | "mpi";
+  ranks: number[];
+  repeat: number;
+  cpus: number;
+  figures: FigureId[];
+  /** Timed iterations replacing every plan's own, if given. */
+  iters?: number;
+}
+
+/** One `bench` run of a figure. */
+interface BenchRun {
+  figure: FigureId;
+  name: string;
+  ranks: number;
+  workload: "alltoallv" | "dlrm";
+  flags: string[];
+  /** The lags besides 0 (lag 0 always runs). */
+  lags: number[];
+  /** Timed iterations the plan asks for. */
+  iters: number;
+  label: string;
+  configs: number;
+}
+
+function benchStep(ctx: PlanContext, run: BenchRun): FigureStep {
+  const dir = joinPath(ctx.out, run.figure, run.name);
+  const iters = ctx.iters ?? run.iters;
+  const warmup = Math.max(1, Math.ceil(iters / 10));
+  const args = [
+    "bench",
+    "--workload",
+    run.workload,
+    "--transport",
+    ctx.transport,
+    "--ranks",
+    String(run.ranks),
+    "--lag",
+    [0, ...run.lags].join(","),
+    ...run.flags,
+    "--iters",
+    String(iters),
+    "--warmup",
+    String(warmup),
+    "--repeat",
+    String(ctx.repeat),
+    // DLRM predictions are checked after the timed batches, so checking costs no timed
+    // work; alltoallv's byte check runs inside the timed loop and would distort it.
+    ...(run.workload === "dlrm" ? ["--validate"] : []),
+    "--figure",
+    run.figure,
+    "--out",
+    dir,
+  ];
+  return {
+    figure: run.figure,
+    name: run.name,
+    dir,
+    command: "bench",
+    workload: run.workload,
+    args,
+    label: `${run.label}, ${run.ranks} ranks`,
+    configs: run.configs,
+    ranks: run.ranks,
+    oversubscribed: run.ranks > ctx.cpus,
+  };
+}
+
+/** bench runs lag 0 and the lags, per size and repeat, plus one calibration per size when delayed. */
+function configsOf(ctx: PlanContext, sizes: number, lags: number[], delayed: boolean): number {
+  return sizes * ((lags.length + 1) * ctx.repeat + (delayed ? 1 : 0));
+}
+
+function lagText(lags: number[]): string {
+  return `lags 0,${lags.join(",")}`;
+}
+
+function planBalanced(ctx: PlanContext): FigureStep[] {
+  const { flavour } = ctx;
+  return ctx.ranks.flatMap((r) =>
+    flavour.balanced.map(([min, max, iters]) => {
+      const sizes = min === max ? `${min} B` : `${formatSize(min)}..${formatSize(max)}`;
+      return benchStep(ctx, {
+        figure: "fig-balanced",
+        name: min === max ? `${min}-r${r}` : `${min}-${max}-r${r}`,
+        ranks: r,
+        workload: "alltoallv",
+        flags: ["--sizes", `${min}:${max}`],
+        lags: flavour.lags,
+        iters,
+        label: `alltoallv ${sizes}, ${lagText(flavour.lags)}`,
+        configs: configsOf(ctx, sweepSizes([min, max]).length, flavour.lags, false),
+      });
+    })
+  );
+}
+
+function planHetero(ctx: PlanContext): FigureStep[] {
+  const { flavour, ranks } = ctx;
+  const size = flavour.baseSize;
+  // A hot rank needs 3 ranks or more: with 2, every block is to or from it.
+  const hotRanks = ranks.filter((r) => r >= 3);
+  if (hotRanks.length === 0) hotRanks.push(4);
+  const allRanks = [...new Set([...ranks, ...hotRanks])].sort((a, b) => a - b);
+  return allRanks.flatMap((r) => {
+    const levels: [string, string][] = [["none", "none"]];
+    if (hotRanks.includes(r)) {
+      for (const f of flavour.hotFactors) levels.push([`hot-${f}`, `hot:0:${f}`]);
+    }
+    if (ranks.includes(r)) {
+      for (const cv of flavour.randomCvs) levels.push([`random-${cv}`, `random:${cv}`]);
+    }
+    return levels.map(([name, spec]) =>
+      benchStep(ctx, {
+        figure: "fig-hetero",
+        name: `${name}-r${r}`,
+        ranks: r,
+        workload: "alltoallv",
+        flags: ["--sizes", `${size}:${size}`, "--imbalance", spec],
+        lags: flavour.lags,
+        iters: flavour.fastIters,
+        label: `alltoallv ${size} B imbalance ${spec}, ${lagText(flavour.lags)}`,
+        configs: configsOf(ctx, 1, flavour.lags, false),
+      })
+    );
+  });
+}
+
+function planDelay(ctx: PlanContext): FigureStep[] {
+  const { flavour } = ctx;
+  const size = flavour.delaySize;
+  const delays = ["none", ...flavour.delayMeansMs.map((ms) => `exp:${ms}ms`)];
+  return ctx.ranks.flatMap((r) =>
+    delays.map((delay) =>
+      benchStep(ctx, {
+        figure: "fig-delay",
+        name: `${delay.replace(":", "-")}-r${r}`,
+        ranks: r,
+        workload: "alltoallv",
+        flags: ["--sizes", `${size}:${size}`, "--delay", delay],
+        lags: flavour.lags,
+        iters: delay === "none" ? flavour.fastIters : flavour.iters,
+        label: `alltoallv ${size} B delay ${delay}, ${lagText(flavour.lags)}`,
+        configs: configsOf(ctx, 1, flavour.lags, delay !== "none"),
+      })
+    )
+  );
+}
+
+function planLag(ctx: PlanContext): FigureStep[] {
+  const { flavour } = ctx;
+  const size = flavour.delaySize;
+  return ctx.ranks.map((r) =>
+    benchStep(ctx, {
+      figure: "fig-lag",
+      name: `r${r}`,
+      ranks: r,
+      workload: "alltoallv",
+      flags: ["--sizes", `${size}:${size}`, "--delay", flavour.lagDelay],
+      lags: flavour.lagSweep,
+      iters: flavour.iters,
+      label: `alltoallv ${size} B delay ${flavour.lagDelay}, ${lagText(flavour.lagSweep)}`,
+      configs: configsOf(ctx, 1, flavour.lagSweep, true),
+    })
+  );
+}
+
+function planDlrmBalanced(ctx: PlanContext): FigureStep[] {
+  const { flavour } = ctx;
+  // Samples/s against ranks: one rank (no exchange partner) as well, for a line.
+  const dlrmRanks = [...new Set([1, ...ctx.ranks])].sort((a, b) => a - b);
+  return ["mini-kaggle", "ali-ccp"].flatMap((dataset) =>
+    dlrmRanks.map((r) =>
+      benchStep(ctx, {
+        figure: "fig-dlrm-balanced",
+        name: `${dataset}-r${r}`,
+        ranks: r,
+        workload: "dlrm",
+        flags: [
+          "--dataset",
+          dataset,
+          "--batch-size",
+          String(DLRM_BATCH),
+          "--rows",
+          String(flavour.dlrm.rows),
+        ],
+        lags: flavour.lags,
+        iters: flavour.dlrm.balancedIters,
+        label: `dlrm ${dataset} batch ${DLRM_BATCH}, ${lagText(flavour.lags)}`,
+        configs: configsOf(ctx, 1, flavour.lags, false),
+      })
+    )
+  );
+}
+
+function planDlrmUnbalanced(ctx: PlanContext): FigureStep[] {
+  const { flavour } = ctx;
+  // The undelayed, unskewed run is the target that masked delays reach.
+  const conditions: [string, string[]][] = [
+    ["balanced", []],
+    ...flavour.dlrm.delays.map((d): [string, string[]] => [
+      `delay-${d.replace(":", "-")}`,
+      ["--delay", d],
+    ]),
+    ...flavour.dlrm.skews.map((k): [string, string[]] => [
+      `skew-${k.replaceAll(":", "-")}`,
+      ["--skew", k],
+    ]),
+  ];
+  return ctx.ranks.flatMap((r) =>
+    conditions.map(([name, flags]) =>
+      benchStep(ctx, {
+        figure: "fig-dlrm-unbalanced",
+        name: `${name}-r${r}`,
+        ranks: r,
+        workload: "dlrm",
+        flags: [
+          "--dataset",
+          "synthetic",
+          "--batch-size",
+          String(DLRM_SKEW_BATCH),
+          "--rows",
+          String(flavour.dlrm.rows),
+          "--pooling",
+          "4",
+          ...flags,
+        ],
+        lags: flavour.lags,
+        iters: flavour.dlrm.unbalancedIters,
+        label: `dlrm synthetic ${name}, ${lagText(flavour.lags)}`,
+        configs: configsOf(ctx, 1, flavour.lags, flags[0] === "--delay"),
+      })
+    )
+  );
+}
+
+function planScale(ctx: PlanContext): FigureStep[] {
+  const { flavour, out } = ctx;
+  const figure = "fig-scale";
+  const dir = joinPath(out, figure, "simulated");
+  const iters = ctx.iters ?? flavour.scaleIters;
+  const lagDir = ctx.figures.includes("fig-lag")
+    ? joinPath(out, "fig-lag", `r${ctx.ranks[0]}`)
+    : null;
+  return [{
+    figure,
+    name: "simulated",
+    dir,
+    command: "simulate",
+    workload: "simulated",
+    args: [
+      "simulate",
+      ...(lagDir ? ["--calibrate", lagDir] : []),
+      "--ranks",
+      "2:65536",
+      "--lag",
+      [0, ...flavour.lags].join(","),
+      "--delay",
+      flavour.scaleDelays.join(","),
+      "--iters",
+      String(iters),
+      "--out",
+      dir,
+    ],
+    label: `cost model 2..65,536 ranks, delay ${flavour.scaleDelays.join(", ")}${
+      lagDir ? ", calibrated on fig-lag" : ""
+    }`,
+    configs: 1,
+    ranks: null,
+    oversubscribed: false,
+    ...(lagDir ? { calibrateFrom: lagDir } : {}),
+  }];
+}
+
+/** Each figure's runs. */
+const PLANNERS: Record<FigureId, (ctx: PlanContext) => FigureStep[]> = {
+  "fig-balanced": planBalanced,
+  "fig-hetero": planHetero,
+  "fig-delay": planDelay,
+  "fig-lag": planLag,
+  "fig-dlrm-balanced": planDlrmBalanced,
+  "fig-dlrm-unbalanced": planDlrmUnbalanced,
+  "fig-scale": planScale,
+};
 
 /**
  * The command line of a step as a user would type it.
