@@ -79,6 +79,24 @@ export interface SocketFamily {
 
 const HANDSHAKE_TIMEOUT_MS = 5_000;
 
+/** The state of one rank joining the mesh, shared by its accepting and dialing sides. */
+interface Joining {
+  family: SocketFamily;
+  rank: number;
+  size: number;
+  token: string;
+  maxFrame: number;
+  log: (message: string) => void;
+  /** One link per peer, filled in as handshakes finish. */
+  links: (PeerLink | undefined)[];
+  /** Accepted connections still in their handshake. */
+  handshaking: Set<Deno.Conn>;
+  /** Connections this rank dialed. */
+  opened: Deno.Conn[];
+  /** Accepted connections dropped for failing the handshake. */
+  dropped: number;
+}
+
 /**
  * Joins the mesh and returns the transport.
  *
@@ -90,7 +108,81 @@ export async function joinMesh(
   family: SocketFamily,
   options: MeshOptions,
 ): Promise<StreamTransport> {
+  const socketIo = checkMeshOptions(family, options);
   const { rank, size, token } = options;
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const ns = options.namespace ?? "mesh";
+  const joining: Joining = {
+    family,
+    rank,
+    size,
+    token,
+    maxFrame: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    log: options.log ?? ((m: string) => console.error(m)),
+    links: new Array(size).fill(undefined),
+    handshaking: new Set(),
+    opened: [],
+    dropped: 0,
+  };
+  const { links } = joining;
+  if (size === 1) return new StreamTransport(family.kind, rank, links);
+
+  const { listener, address, cleanup } = family.listen(options);
+  let store: RendezvousClient;
+  try {
+    store = await RendezvousClient.connect(options.master, token, rank, timeoutMs);
+  } catch (e) {
+    closeQuietly([listener]);
+    cleanup?.();
+    throw e;
+  }
+  try {
+    await store.set(`${ns}/addr/${rank}`, address);
+    const accepting = acceptPeers(joining, listener);
+    const dialing = Array.from(
+      { length: rank },
+      async (_, peer) => dialPeer(joining, peer, await store.get(`${ns}/addr/${peer}`)),
+    );
+    await withTimeout(
+      Promise.all([accepting, ...dialing]),
+      timeoutMs,
+      `Rank ${rank} timed out after ${timeoutMs} ms waiting for its peers to connect`,
+    );
+  } catch (e) {
+    closeQuietly([...joining.opened, ...joining.handshaking, ...links.map((l) => l?.conn)]);
+    cleanup?.();
+    if (e instanceof TimeoutError) {
+      const missing = links.map((l, p) => (l || p === rank ? -1 : p)).filter((p) => p >= 0);
+      const hint = joining.dropped
+        ? ` (${joining.dropped} connection(s) were dropped for failing the handshake: is BLSBENCH_TOKEN the same on every rank?)`
+        : "";
+      throw new TimeoutError(
+        `Rank ${rank} timed out after ${timeoutMs} ms: rank(s) ${
+          missing.join(", ")
+        } did not connect${hint}`,
+      );
+    }
+    throw e;
+  } finally {
+    store.close();
+    closeQuietly([listener]);
+  }
+  // Strangers still in their handshake are of no use now.
+  closeQuietly(joining.handshaking);
+  // Nobody dials this rank any more: remove its socket file now, so a rank
+  // killed later leaves nothing behind.
+  cleanup?.();
+  if (family.kind === "tcp" && socketIo !== "deno") useNativeSockets(links, socketIo === "native");
+  return new StreamTransport(family.kind, rank, links, undefined, {
+    tagWindow: options.tagWindow,
+    spinUs: options.spinUs,
+    spinWhile: options.spinWhile,
+  });
+}
+
+/** Checks rank, size and socket I/O; returns the socket I/O asked for. */
+function checkMeshOptions(family: SocketFamily, options: MeshOptions): SocketIo {
+  const { rank, size } = options;
   if (!Number.isInteger(size) || size < 1) {
     throw new RangeError(`World size ${size} must be at least 1`);
   }
@@ -108,153 +200,93 @@ export async function joinMesh(
         : `Native socket I/O is for TCP, not ${family.kind}`,
     );
   }
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  const maxFrame = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-  const log = options.log ?? ((m: string) => console.error(m));
-  const ns = options.namespace ?? "mesh";
-  const links: (PeerLink | undefined)[] = new Array(size).fill(undefined);
-  if (size === 1) return new StreamTransport(family.kind, rank, links);
+  return socketIo;
+}
 
-  const { listener, address, cleanup } = family.listen(options);
-  let store: RendezvousClient;
-  try {
-    store = await RendezvousClient.connect(options.master, token, rank, timeoutMs);
-  } catch (e) {
-    try {
-      listener.close();
-    } catch { /* closed */ }
-    cleanup?.();
-    throw e;
-  }
-  const opened: Deno.Conn[] = [];
-  let dropped = 0;
-  const handshaking = new Set<Deno.Conn>();
-  try {
-    await store.set(`${ns}/addr/${rank}`, address);
-
-    // Handshakes run side by side, so a stranger that connects and says nothing
-    // cannot hold up the real peers behind it.
-    const accepting = new Promise<void>((resolve, reject) => {
-      let missing = size - 1 - rank;
-      if (missing === 0) return resolve();
-      const admit = async (conn: Deno.Conn, from: string) => {
-        try {
-          const hs = await withTimeout(
-            authenticateAsServer(conn, token, rank, from, maxFrame),
-            HANDSHAKE_TIMEOUT_MS,
-            `${from} did not finish the handshake in time`,
-          );
-          if (hs.peerRank <= rank || hs.peerRank >= size || links[hs.peerRank]) {
-            throw new Error(`it claimed rank ${hs.peerRank}, which is not expected here`);
-          }
-          handshaking.delete(conn);
-          links[hs.peerRank] = { conn, reader: hs.reader };
-          if (--missing === 0) resolve();
-        } catch (e) {
-          handshaking.delete(conn);
-          dropped++;
-          log(`rank ${rank}: dropped a connection from ${from}: ${(e as Error).message}`);
-          try {
-            conn.close();
-          } catch { /* closed */ }
+/**
+ * Accepts the higher ranks. Handshakes run side by side, so a stranger that
+ * connects and says nothing cannot hold up the real peers behind it.
+ */
+function acceptPeers(joining: Joining, listener: Deno.Listener): Promise<void> {
+  const { family, rank, size, token, maxFrame, links, handshaking } = joining;
+  return new Promise<void>((resolve, reject) => {
+    let missing = size - 1 - rank;
+    if (missing === 0) return resolve();
+    const admit = async (conn: Deno.Conn, from: string) => {
+      try {
+        const hs = await withTimeout(
+          authenticateAsServer(conn, token, rank, from, maxFrame),
+          HANDSHAKE_TIMEOUT_MS,
+          `${from} did not finish the handshake in time`,
+        );
+        if (hs.peerRank <= rank || hs.peerRank >= size || links[hs.peerRank]) {
+          throw new Error(`it claimed rank ${hs.peerRank}, which is not expected here`);
         }
-      };
-      (async () => {
-        try {
-          while (missing > 0) {
-            const conn = await listener.accept();
-            handshaking.add(conn);
-            family.onAccept?.(conn);
-            admit(conn, family.describe(conn));
-          }
-        } catch (e) {
-          if (missing > 0) reject(e);
-        }
-      })();
-    });
-
-    const dialing = Array.from({ length: rank }, async (_, peer) => {
-      const peerAddress = await store.get(`${ns}/addr/${peer}`);
-      let conn: Deno.Conn | undefined;
-      for (let attempt = 0;; attempt++) {
-        try {
-          conn = await family.dial(peerAddress);
-          break;
-        } catch (e) {
-          if (attempt > 50) {
-            throw new PeerError(
-              peer,
-              `Could not connect to rank ${peer} at ${peerAddress}: ${(e as Error).message}`,
-              { cause: e },
-            );
-          }
-          await sleep(20);
-        }
+        handshaking.delete(conn);
+        links[hs.peerRank] = { conn, reader: hs.reader };
+        if (--missing === 0) resolve();
+      } catch (e) {
+        handshaking.delete(conn);
+        joining.dropped++;
+        joining.log(`rank ${rank}: dropped a connection from ${from}: ${(e as Error).message}`);
+        closeQuietly([conn]);
       }
-      opened.push(conn);
-      const hs = await authenticateAsClient(
-        conn,
-        token,
-        rank,
-        `rank ${peer} (at ${peerAddress})`,
-        maxFrame,
-      );
-      if (hs.peerRank !== peer) {
+    };
+    (async () => {
+      try {
+        while (missing > 0) {
+          const conn = await listener.accept();
+          handshaking.add(conn);
+          family.onAccept?.(conn);
+          admit(conn, family.describe(conn));
+        }
+      } catch (e) {
+        if (missing > 0) reject(e);
+      }
+    })();
+  });
+}
+
+/** Dials a lower rank at its published address and proves the run's secret to it. */
+async function dialPeer(joining: Joining, peer: number, peerAddress: string): Promise<void> {
+  const { family, rank, token, maxFrame } = joining;
+  let conn: Deno.Conn | undefined;
+  for (let attempt = 0;; attempt++) {
+    try {
+      conn = await family.dial(peerAddress);
+      break;
+    } catch (e) {
+      if (attempt > 50) {
         throw new PeerError(
           peer,
-          `The process at rank ${peer}'s address claimed rank ${hs.peerRank}`,
+          `Could not connect to rank ${peer} at ${peerAddress}: ${(e as Error).message}`,
+          { cause: e },
         );
       }
-      links[peer] = { conn, reader: hs.reader };
-    });
+      await sleep(20);
+    }
+  }
+  joining.opened.push(conn);
+  const hs = await authenticateAsClient(
+    conn,
+    token,
+    rank,
+    `rank ${peer} (at ${peerAddress})`,
+    maxFrame,
+  );
+  if (hs.peerRank !== peer) {
+    throw new PeerError(peer, `The process at rank ${peer}'s address claimed rank ${hs.peerRank}`);
+  }
+  joining.links[peer] = { conn, reader: hs.reader };
+}
 
-    await withTimeout(
-      Promise.all([accepting, ...dialing]),
-      timeoutMs,
-      `Rank ${rank} timed out after ${timeoutMs} ms waiting for ranks ${
-        links.map((l, p) => (l || p === rank ? -1 : p)).filter((p) => p >= 0).join(",")
-      } to connect`,
-    );
-  } catch (e) {
-    for (const c of [...opened, ...handshaking, ...links.map((l) => l?.conn)]) {
-      try {
-        c?.close();
-      } catch { /* closed */ }
-    }
-    cleanup?.();
-    if (e instanceof TimeoutError) {
-      const missing = links.map((l, p) => (l || p === rank ? -1 : p)).filter((p) => p >= 0);
-      const hint = dropped
-        ? ` (${dropped} connection(s) were dropped for failing the handshake: is BLSBENCH_TOKEN the same on every rank?)`
-        : "";
-      throw new TimeoutError(
-        `Rank ${rank} timed out after ${timeoutMs} ms: rank(s) ${
-          missing.join(", ")
-        } did not connect${hint}`,
-      );
-    }
-    throw e;
-  } finally {
-    store.close();
+/** Closes each, ignoring those already closed. */
+function closeQuietly(closables: Iterable<{ close(): void } | undefined>): void {
+  for (const c of closables) {
     try {
-      listener.close();
+      c?.close();
     } catch { /* closed */ }
   }
-  // Strangers still in their handshake are of no use now.
-  for (const c of handshaking) {
-    try {
-      c.close();
-    } catch { /* closed */ }
-  }
-  // Nobody dials this rank any more: remove its socket file now, so a rank
-  // killed later leaves nothing behind.
-  cleanup?.();
-  if (family.kind === "tcp" && socketIo !== "deno") useNativeSockets(links, socketIo === "native");
-  return new StreamTransport(family.kind, rank, links, undefined, {
-    tagWindow: options.tagWindow,
-    spinUs: options.spinUs,
-    spinWhile: options.spinWhile,
-  });
 }
 
 /** Moves each link's data path to a native socket (all or none). */
@@ -264,11 +296,7 @@ function useNativeSockets(links: (PeerLink | undefined)[], required: boolean): v
   );
   if (natives.some((n, peer) => links[peer] && !n)) {
     if (required) {
-      for (const link of links) {
-        try {
-          link?.conn.close();
-        } catch { /* closed */ }
-      }
+      closeQuietly(links.map((link) => link?.conn));
       throw new Error("Native socket I/O could not find the connections' descriptors");
     }
     return;
