@@ -343,10 +343,9 @@ export async function runRank(
         }
         if (!conf.calibration && last) {
           const measured = `${last.iters_per_s} iters/s, p50 ${last.latency_p50_us} us`;
+          const step = `[${conf.index + 1}/${sweep.length}] ${describeConfiguration(conf)}`;
           if (progressLines) console.error(encodeProgress({ ...ended, summary: measured }));
-          else {log(
-              `[${conf.index + 1}/${sweep.length}] ${describeConfiguration(conf)}: ${measured}`,
-            );}
+          else log(`${step}: ${measured}`);
         }
       }
     }
