@@ -84,6 +84,54 @@ export interface CommOptions extends OpenOptions {
   collective?: "p2p" | "native";
 }
 
+/** Where a communicator's collectives run: its transport and how to make a collective. */
+interface Backend {
+  transport: Transport;
+  make: (lag: number, tagBase: number, blockBytes?: number) => Alltoallv;
+  close: () => Promise<void>;
+  abort: (reason: string) => Promise<void>;
+}
+
+/** Opens the progress engine, MPI's own collective, or a transport for inline collectives. */
+async function openBackend(options: CommOptions): Promise<Backend> {
+  const timeoutMs = options.exchangeTimeoutMs;
+  if (options.progress === "thread") {
+    const engine = await ProgressEngine.start(options.kind, options);
+    return {
+      transport: engine.transport,
+      make: (lag, tagBase) => engine.alltoallv({ lag, tagBase, timeoutMs }),
+      close: () => engine.close(),
+      abort: (reason) => engine.abort(reason),
+    };
+  }
+  const native = options.collective === "native";
+  const t = await openTransport(native ? "mpi" : options.kind, options);
+  const close = () => t.close();
+  const abort = (reason: string) => t.abort ? t.abort(reason) : t.close();
+  if (native) {
+    const { openMpiNativeAlltoallv } = await import("./mpi_native.ts");
+    return {
+      transport: t,
+      make: (lag, _tagBase, blockBytes) =>
+        lazyAlltoallv(
+          t,
+          lag,
+          () => openMpiNativeAlltoallv({ lag, family: options.mpi, blockBytes }),
+        ),
+      close,
+      abort,
+    };
+  }
+  return {
+    transport: t,
+    // Received blocks land in an arena per collective: no allocation per message.
+    make: (lag, tagBase) =>
+      createAlltoallv(t, { lag, tagBase, timeoutMs, arena: new IterationArena(lag + 2) }),
+    close,
+    abort,
+  };
+}
+
 /**
  * Opens the communication context of this rank.
  *
@@ -116,33 +164,7 @@ export async function openComm(commOptions: CommOptions): Promise<Comm> {
     if (nextTag >= CONTROL_TAG_BASE) nextTag = 0;
     return base;
   };
-  let transport: Transport;
-  let make: (lag: number, tagBase: number, blockBytes?: number) => Alltoallv;
-  let closeAll: () => Promise<void>;
-  let abortAll: (reason: string) => Promise<void>;
-  if (options.progress === "thread") {
-    const engine = await ProgressEngine.start(options.kind, options);
-    transport = engine.transport;
-    make = (lag, tagBase) => engine.alltoallv({ lag, tagBase, timeoutMs });
-    closeAll = () => engine.close();
-    abortAll = (reason) => engine.abort(reason);
-  } else if (options.collective === "native") {
-    transport = await openTransport("mpi", options);
-    const t = transport;
-    const { openMpiNativeAlltoallv } = await import("./mpi_native.ts");
-    make = (lag, _tagBase, blockBytes) =>
-      lazyAlltoallv(t, lag, () => openMpiNativeAlltoallv({ lag, family: options.mpi, blockBytes }));
-    closeAll = () => t.close();
-    abortAll = (reason) => t.abort ? t.abort(reason) : t.close();
-  } else {
-    transport = await openTransport(options.kind, options);
-    const t = transport;
-    // Received blocks land in an arena per collective: no allocation per message.
-    make = (lag, tagBase) =>
-      createAlltoallv(t, { lag, tagBase, timeoutMs, arena: new IterationArena(lag + 2) });
-    closeAll = () => t.close();
-    abortAll = (reason) => t.abort ? t.abort(reason) : t.close();
-  }
+  const { transport, make, close: closeAll, abort: abortAll } = await openBackend(options);
   const { rank, size } = transport;
   let collectives = 0;
   let current: CommPosition | undefined;
