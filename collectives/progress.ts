@@ -456,7 +456,9 @@ class EngineAlltoallv implements Alltoallv {
     wake(words, KICK);
     const due = t - this.lag;
     if (due < 0) return undefined;
-    await this.#waitForResult(due + 1);
+    // Most results come within the spin; waiting without a promise saves the
+    // trips through the microtask queue (about a microsecond per call).
+    if (!this.#spinForResult(due + 1)) await this.#waitForResult(due + 1);
     return this.#result(due);
   }
 
@@ -482,6 +484,20 @@ class EngineAlltoallv implements Alltoallv {
     return out;
   }
 
+  /** Spins (yielding the CPU) until `done` results are out; false if they are not yet. */
+  #spinForResult(done: number): boolean {
+    const words = this.#words;
+    if (Atomics.load(words, DONE) >= done) return true;
+    Atomics.store(words, MAIN_WAITING, 1);
+    spinUntil(
+      () => Atomics.load(words, DONE) >= done || Atomics.load(words, STATE) !== State.Running,
+      this.#parts.policy().spinUs,
+    );
+    Atomics.store(words, MAIN_WAITING, 0);
+    return Atomics.load(words, DONE) >= done;
+  }
+
+  /** Waits (after the spin) until `done` results are out. */
   #waitForResult(done: number): Promise<void> | void {
     const words = this.#words;
     if (Atomics.load(words, DONE) >= done) return;
@@ -490,6 +506,7 @@ class EngineAlltoallv implements Alltoallv {
       () => Atomics.load(words, DONE) >= done,
       this.#parts.timeoutMs + 2000,
       () => `Rank ${this.rank} timed out waiting for iteration ${done - 1}`,
+      false,
     );
   }
 
@@ -519,12 +536,17 @@ class EngineAlltoallv implements Alltoallv {
    * signal word (in slices, giving the event loop a turn between them), or
    * `Atomics.waitAsync` when other engines share this thread.
    */
-  async #waitFor(ready: () => boolean, timeoutMs: number, timeoutMessage: () => string) {
+  async #waitFor(
+    ready: () => boolean,
+    timeoutMs: number,
+    timeoutMessage: () => string,
+    spin = true,
+  ) {
     const words = this.#words;
     const policy = this.#parts.policy();
     Atomics.store(words, MAIN_WAITING, 1);
     try {
-      await this.#waitUntil(ready, timeoutMs, timeoutMessage, policy);
+      await this.#waitUntil(ready, timeoutMs, timeoutMessage, spin ? policy.spinUs : 0, policy);
     } finally {
       Atomics.store(words, MAIN_WAITING, 0);
     }
@@ -534,10 +556,11 @@ class EngineAlltoallv implements Alltoallv {
     ready: () => boolean,
     timeoutMs: number,
     timeoutMessage: () => string,
+    spinUs: number,
     policy: WaitPolicy,
   ) {
     const words = this.#words;
-    spinUntil(() => ready() || Atomics.load(words, STATE) === State.Failed, policy.spinUs);
+    spinUntil(() => ready() || Atomics.load(words, STATE) === State.Failed, spinUs);
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const signal = Atomics.load(words, SIGNAL);
