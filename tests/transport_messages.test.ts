@@ -164,3 +164,16 @@ Deno.test("tcp (native socket I/O): frames are read while no receive waits (they
     await g.close();
   }
 });
+
+Deno.test("tcp: without every permission, auto falls back to Deno's socket ops and native is refused", async () => {
+  const script = new URL("./ranks/socket_io_permissions.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-ffi", "--allow-read", "--allow-env", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout).trim().split("\n");
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.equal(stdout[0], "deno,deno");
+  assert.match(stdout[1], /^TypeError: Native socket I\/O needs Linux and every permission/);
+});

@@ -43,7 +43,7 @@ export interface MeshOptions {
   tagWindow?: number;
   /**
    * How TCP connections move their bytes: `native` through libc's system calls
-   * (FFI; Linux, with FFI permission), spinning while a receive waits, or
+   * (FFI; Linux, in a program with every permission), spinning while a receive waits, or
    * `deno` through Deno's socket ops. `auto` (the default) is native where it
    * can be and Deno's ops elsewhere.
    */
@@ -196,7 +196,7 @@ function checkMeshOptions(family: SocketFamily, options: MeshOptions): SocketIo 
   if (socketIo === "native" && (family.kind !== "tcp" || !nativeSocketsAvailable())) {
     throw new TypeError(
       family.kind === "tcp"
-        ? "Native socket I/O needs Linux and permission for FFI and to read /proc/self/fd"
+        ? "Native socket I/O needs Linux and every permission (-A: FFI, and listing /proc/self/fd)"
         : `Native socket I/O is for TCP, not ${family.kind}`,
     );
   }

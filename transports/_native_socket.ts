@@ -37,7 +37,11 @@ const AF_INET6 = 10;
 
 let libc: Libc | null | undefined;
 
-/** libc through FFI, or null where it cannot be used (not Linux, no FFI or read permission). */
+/**
+ * libc through FFI, or null where native I/O cannot work: not Linux, no FFI
+ * permission, or `/proc/self/fd` not listable (Deno lets only programs with
+ * every permission list it).
+ */
 function openLibc(): Libc | null {
   if (libc !== undefined) return libc;
   libc = null;
@@ -46,6 +50,7 @@ function openLibc(): Libc | null {
     if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
     const fds = Deno.permissions.querySync({ name: "read", path: "/proc/self/fd" });
     if (fds.state !== "granted") return null;
+    for (const _ of Deno.readDirSync("/proc/self/fd")) break;
     libc = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
   } catch {
     libc = null;
@@ -73,18 +78,23 @@ function findDescriptor(c: Libc, conn: Deno.TcpConn): number {
   const local = (conn.localAddr as Deno.NetAddr).port;
   const remote = (conn.remoteAddr as Deno.NetAddr).port;
   const found: number[] = [];
-  for (const entry of Deno.readDirSync("/proc/self/fd")) {
-    const fd = Number(entry.name);
-    let target: string;
-    try {
-      target = Deno.readLinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      continue;
+  try {
+    for (const entry of Deno.readDirSync("/proc/self/fd")) {
+      const fd = Number(entry.name);
+      let target: string;
+      try {
+        target = Deno.readLinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      if (!target.startsWith("socket:")) continue;
+      if (portOf(c, fd, "getsockname") === local && portOf(c, fd, "getpeername") === remote) {
+        found.push(fd);
+      }
     }
-    if (!target.startsWith("socket:")) continue;
-    if (portOf(c, fd, "getsockname") === local && portOf(c, fd, "getpeername") === remote) {
-      found.push(fd);
-    }
+  } catch {
+    // Not listable here: Deno's ops carry the connection.
+    return -1;
   }
   return found.length === 1 ? found[0] : -1;
 }
@@ -104,8 +114,8 @@ interface Pending<T> {
 }
 
 /**
- * Whether native socket I/O can be used in this process (Linux, with FFI and
- * read permission).
+ * Whether native socket I/O can be used in this process (Linux, with every
+ * permission).
  *
  * @returns True if {@link adoptNativeSocket} can work.
  */
