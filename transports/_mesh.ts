@@ -11,7 +11,7 @@ import { authenticateAsClient, authenticateAsServer } from "./_auth.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "./_framing.ts";
 import { sleep, withTimeout } from "./deadline.ts";
 import { type PeerLink, StreamTransport } from "./_stream_transport.ts";
-import { adoptNativeSocket, nativeSocketsAvailable } from "./_native_socket.ts";
+import { adoptNativeSockets, nativeSocketsAvailable } from "./_native_socket.ts";
 import { PeerError, TimeoutError } from "./errors.ts";
 import { type Address, RendezvousClient } from "./rendezvous.ts";
 import type { TransportKind } from "./transport.ts";
@@ -291,19 +291,17 @@ function closeQuietly(closables: Iterable<{ close(): void } | undefined>): void 
 
 /** Moves each link's data path to a native socket (all or none). */
 function useNativeSockets(links: (PeerLink | undefined)[], required: boolean): void {
-  const natives = links.map((link) =>
-    link ? adoptNativeSocket(link.conn as Deno.TcpConn) : undefined
-  );
-  if (natives.some((n, peer) => links[peer] && !n)) {
+  const present = links.filter((link): link is PeerLink => link !== undefined);
+  const natives = adoptNativeSockets(present.map((link) => link.conn as Deno.TcpConn));
+  if (!natives) {
     if (required) {
-      closeQuietly(links.map((link) => link?.conn));
+      closeQuietly(present.map((link) => link.conn));
       throw new Error("Native socket I/O could not find the connections' descriptors");
     }
     return;
   }
-  links.forEach((link, peer) => {
-    if (!link) return;
-    link.conn = natives[peer]!;
-    link.reader.source = natives[peer]!;
+  present.forEach((link, i) => {
+    link.conn = natives[i];
+    link.reader.source = natives[i];
   });
 }

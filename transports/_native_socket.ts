@@ -73,11 +73,13 @@ function portOf(c: Libc, fd: number, which: "getsockname" | "getpeername"): numb
   return (address[2] << 8) | address[3];
 }
 
-/** The one descriptor of this process whose ports are the connection's, or -1. */
-function findDescriptor(c: Libc, conn: Deno.TcpConn): number {
-  const local = (conn.localAddr as Deno.NetAddr).port;
-  const remote = (conn.remoteAddr as Deno.NetAddr).port;
-  const found: number[] = [];
+/**
+ * The socket descriptors of this process by their two ports (`local:remote`);
+ * a pair seen twice maps to -1. One pass over `/proc/self/fd` serves every
+ * connection of a mesh.
+ */
+function socketsByPorts(c: Libc): Map<string, number> | undefined {
+  const byPorts = new Map<string, number>();
   try {
     for (const entry of Deno.readDirSync("/proc/self/fd")) {
       const fd = Number(entry.name);
@@ -88,15 +90,14 @@ function findDescriptor(c: Libc, conn: Deno.TcpConn): number {
         continue;
       }
       if (!target.startsWith("socket:")) continue;
-      if (portOf(c, fd, "getsockname") === local && portOf(c, fd, "getpeername") === remote) {
-        found.push(fd);
-      }
+      const key = `${portOf(c, fd, "getsockname")}:${portOf(c, fd, "getpeername")}`;
+      byPorts.set(key, byPorts.has(key) ? -1 : fd);
     }
   } catch {
-    // Not listable here: Deno's ops carry the connection.
-    return -1;
+    // Not listable here: Deno's ops carry the connections.
+    return undefined;
   }
-  return found.length === 1 ? found[0] : -1;
+  return byPorts;
 }
 
 function failure(op: string, code: number): Error {
@@ -124,17 +125,27 @@ export function nativeSocketsAvailable(): boolean {
 }
 
 /**
- * Takes over a connected, authenticated TCP connection's data path.
+ * Takes over the data path of connected, authenticated TCP connections.
  *
- * @param conn The connection (left open, unused, until the socket closes).
- * @returns The socket, or undefined where native I/O is not available or the
- * descriptor cannot be found unambiguously.
+ * @param conns The connections (each left open, unused, until its socket closes).
+ * @returns One socket per connection, or undefined where native I/O is not
+ * available or a connection's descriptor cannot be found unambiguously.
  */
-export function adoptNativeSocket(conn: Deno.TcpConn): NativeSocket | undefined {
+export function adoptNativeSockets(conns: readonly Deno.TcpConn[]): NativeSocket[] | undefined {
   const c = openLibc();
   if (!c) return undefined;
-  const fd = findDescriptor(c, conn);
-  return fd < 0 ? undefined : new NativeSocket(c, conn, fd);
+  const byPorts = socketsByPorts(c);
+  if (!byPorts) return undefined;
+  const sockets: NativeSocket[] = [];
+  for (const conn of conns) {
+    const key = `${(conn.localAddr as Deno.NetAddr).port}:${
+      (conn.remoteAddr as Deno.NetAddr).port
+    }`;
+    const fd = byPorts.get(key) ?? -1;
+    if (fd < 0) return undefined;
+    sockets.push(new NativeSocket(c, conn, fd));
+  }
+  return sockets;
 }
 
 /** A connection whose reads and writes are libc system calls first (see the module doc). */
