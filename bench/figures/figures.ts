@@ -121,6 +121,84 @@ export async function dlrmBenchAvailable(cli: string | URL = CLI_PATH): Promise<
   }
 }
 
+/**
+ * Runs one planned step into its directory: a run that failed without
+ * results still leaves a directory saying why, and a run whose results cannot
+ * be read counts as failed.
+ */
+async function runPlannedStep(
+  step: FigureStep,
+  calibrated: boolean,
+  progress: ReturnType<typeof createProgress>,
+  options: RunFiguresOptions,
+): Promise<{ outcome: StepOutcome; run: ResultRun | null }> {
+  const progressStream = options.progress ?? process.stderr;
+  // Leftovers of an earlier suite must not pass for this run's results.
+  await removeDir(step.dir);
+  const args = step.calibrateFrom !== undefined && !calibrated
+    ? withoutCalibration(step.args)
+    : step.args;
+  const label = `${step.figure} ${step.label}${step.oversubscribed ? " [oversubscribed]" : ""}`;
+  progress.startConfig(label, step.configs);
+  const stepStart = new Date();
+  const result: StepResult = await runStep({ ...step, args }, {
+    onConfig: (done) => progress.tick(Math.min(done, step.configs)),
+    onLine: options.verbose ? (line) => progressStream.write(`  ${line}\n`) : undefined,
+    timeoutS: options.stepTimeoutS ?? 1800,
+    cli: options.cli,
+  });
+  let reason = result.error;
+  let ok = result.ok;
+  if (await hasResults(step.dir)) {
+    try {
+      await tagRun(step.dir, step.figure);
+    } catch { /* a malformed run.json is reported by readRun below */ }
+  }
+  if (!ok && !(await hasResults(step.dir))) {
+    await writeRowlessDir(step.dir, {
+      command: args,
+      config: { figure: step.figure, step: step.name, error: reason, exitCode: result.code },
+      status: "failed",
+      figure: step.figure,
+      startedAt: stepStart.toISOString(),
+      endedAt: new Date().toISOString(),
+    });
+  }
+  const read = await readRun(step.dir);
+  if (ok && read.run === null) {
+    ok = false;
+    reason = `Its results cannot be read: ${read.error}`;
+  }
+  progress.endConfig(ok ? outcomeText(read.run) : `FAILED: ${reason}`);
+  const status = ok ? "completed" : "failed";
+  return { outcome: { step, status, reason, seconds: result.seconds }, run: read.run };
+}
+
+/** The summary tables, one per figure, then the claims, the notes and the failed runs. */
+function printSummary(
+  output: ProgressStream,
+  runs: ResultRun[],
+  claims: ClaimCheck[],
+  notes: string[],
+  outcomes: StepOutcome[],
+): void {
+  const rows = enrichedRows(runs);
+  for (const spec of FIGURES) {
+    const own = rows.filter((r) => r.figure === spec.id);
+    if (own.length === 0) continue;
+    output.write(`\n${spec.id} (${own.length} rows)\n${formatSummaryTable(own)}`);
+  }
+  output.write("\nThe paper's claims, checked:\n");
+  for (const check of claims) {
+    const verdict = verdictLabel(check.holds).text;
+    output.write(`  ${check.figure.padEnd(19)} ${verdict}: ${check.detail}\n`);
+  }
+  for (const note of notes) output.write(`Note: ${note}\n`);
+  for (const o of outcomes.filter((o) => o.status === "failed")) {
+    output.write(`Failed: ${stepKey(o.step)}: ${o.reason}\n`);
+  }
+}
+
 function stepKey(step: FigureStep): string {
   return `${step.figure}/${step.name}`;
 }
@@ -194,47 +272,11 @@ export async function runFigures(
       outcomes.push({ step, status: "skipped", reason: skipReason, seconds: 0 });
       continue;
     }
-    // Leftovers of an earlier suite must not pass for this run's results.
-    await removeDir(step.dir);
     const calibrated = step.calibrateFrom !== undefined && completedDirs.has(step.calibrateFrom);
-    const args = step.calibrateFrom !== undefined && !calibrated
-      ? withoutCalibration(step.args)
-      : step.args;
-    const label = `${step.figure} ${step.label}${step.oversubscribed ? " [oversubscribed]" : ""}`;
-    progress.startConfig(label, step.configs);
-    const stepStart = new Date();
-    const result: StepResult = await runStep({ ...step, args }, {
-      onConfig: (done) => progress.tick(Math.min(done, step.configs)),
-      onLine: options.verbose ? (line) => progressStream.write(`  ${line}\n`) : undefined,
-      timeoutS: options.stepTimeoutS ?? 1800,
-      cli: options.cli,
-    });
-    let reason = result.error;
-    let ok = result.ok;
-    if (await hasResults(step.dir)) {
-      try {
-        await tagRun(step.dir, step.figure);
-      } catch { /* a malformed run.json is reported by readRun below */ }
-    }
-    if (!ok && !(await hasResults(step.dir))) {
-      await writeRowlessDir(step.dir, {
-        command: args,
-        config: { figure: step.figure, step: step.name, error: reason, exitCode: result.code },
-        status: "failed",
-        figure: step.figure,
-        startedAt: stepStart.toISOString(),
-        endedAt: new Date().toISOString(),
-      });
-    }
-    const read = await readRun(step.dir);
-    if (ok && read.run === null) {
-      ok = false;
-      reason = `Its results cannot be read: ${read.error}`;
-    }
-    if (read.run) runs.set(step.dir, read.run);
-    if (ok) completedDirs.add(step.dir);
-    progress.endConfig(ok ? outcomeText(read.run) : `FAILED: ${reason}`);
-    outcomes.push({ step, status: ok ? "completed" : "failed", reason, seconds: result.seconds });
+    const { outcome, run } = await runPlannedStep(step, calibrated, progress, options);
+    if (run) runs.set(step.dir, run);
+    if (outcome.status === "completed") completedDirs.add(step.dir);
+    outcomes.push(outcome);
   }
   progress.finish();
 
@@ -300,22 +342,7 @@ export async function runFigures(
   const claims = checkClaims(allRuns);
   const seconds = (performance.now() - t0) / 1000;
 
-  // The summary tables, one per figure, then the claims and where the report is.
-  const rows = enrichedRows(allRuns);
-  for (const spec of FIGURES) {
-    const own = rows.filter((r) => r.figure === spec.id);
-    if (own.length === 0) continue;
-    output.write(`\n${spec.id} (${own.length} rows)\n${formatSummaryTable(own)}`);
-  }
-  output.write("\nThe paper's claims, checked:\n");
-  for (const check of claims) {
-    const verdict = verdictLabel(check.holds).text;
-    output.write(`  ${check.figure.padEnd(19)} ${verdict}: ${check.detail}\n`);
-  }
-  for (const note of notes) output.write(`Note: ${note}\n`);
-  for (const o of outcomes.filter((o) => o.status === "failed")) {
-    output.write(`Failed: ${stepKey(o.step)}: ${o.reason}\n`);
-  }
+  printSummary(output, allRuns, claims, notes, outcomes);
   output.write(`Report: ${reportPath} (suite took ${formatDuration(seconds)})\n`);
   return { reportPath, steps: outcomes, failedFigures, skippedFigures, claims, seconds };
 }
