@@ -20,7 +20,12 @@ import { sleep } from "../../transports/deadline.ts";
 import { startRendezvousStore } from "../../transports/rendezvous.ts";
 import type { Address } from "../../transports/rendezvous.ts";
 import { RunError } from "../../util/errors.ts";
-import { type Comm, type CommPosition, openComm } from "../../collectives/communicator.ts";
+import {
+  type Comm,
+  type CommOptions,
+  type CommPosition,
+  openComm,
+} from "../../collectives/communicator.ts";
 import { type BenchConfig, type Configuration, expandSweep } from "../config.ts";
 import { decodeRecord, encodeRecord, type RankRecord } from "../records.ts";
 import {
@@ -185,6 +190,26 @@ export interface RankOutcome {
   rows: SummaryCells[];
 }
 
+/** How this rank joins the run and moves its data, from the configuration. */
+function commOptions(config: BenchConfig, setup: RankSetup): CommOptions {
+  const timeoutMs = config.timeoutS * 1000;
+  return {
+    kind: config.transport,
+    progress: config.progress,
+    spinUs: config.spinUs,
+    socketIo: config.socketIo,
+    rank: setup.rank,
+    size: setup.size,
+    token: setup.token,
+    master: setup.master,
+    bind: setup.bind,
+    mpi: config.mpi,
+    timeoutMs,
+    exchangeTimeoutMs: timeoutMs,
+    collective: config.collective,
+  };
+}
+
 /**
  * Runs this rank's part of the benchmark.
  *
@@ -216,26 +241,11 @@ export async function runRank(
     : undefined;
   const runner = workloadRunners.get(config.workload);
   if (!runner) throw new RunError(`The ${config.workload} workload is not available`);
-  const timeoutMs = config.timeoutS * 1000;
   const stopWatch = watchLauncher(setup.rank);
   if (myFault?.at === "join") strike(myFault);
   let comm: Comm;
   try {
-    comm = await openComm({
-      kind: config.transport,
-      progress: config.progress,
-      spinUs: config.spinUs,
-      socketIo: config.socketIo,
-      rank: setup.rank,
-      size: setup.size,
-      token: setup.token,
-      master: setup.master,
-      bind: setup.bind,
-      mpi: config.mpi,
-      timeoutMs,
-      exchangeTimeoutMs: timeoutMs,
-      collective: config.collective,
-    });
+    comm = await openComm(commOptions(config, setup));
   } catch (e) {
     stopWatch();
     const rejected = store?.rejected
