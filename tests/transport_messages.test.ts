@@ -177,3 +177,35 @@ Deno.test("tcp: without every permission, auto falls back to Deno's socket ops a
   assert.equal(stdout[0], "deno,deno");
   assert.match(stdout[1], /^TypeError: Native socket I\/O needs Linux and every permission/);
 });
+
+/** Fails instead of hanging when `p` does not settle within `ms`. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+Deno.test("tcp (native socket I/O): a receive that waits past its spin, or may not spin at all, still gets its data", async () => {
+  for (const spinWhile of [() => true, () => false]) {
+    const g = await connectLocalGroup("tcp", 2, { socketIo: "native", spinUs: 50, spinWhile });
+    try {
+      const [a, b] = g.transports;
+      const small = a.recv(1, 0);
+      const large = a.recv(1, 1);
+      // Long after the 50 µs spin: the sockets wait in Deno's ops by now.
+      await new Promise((r) => setTimeout(r, 300));
+      await b.send(0, 0, pattern(100, 1));
+      await b.send(0, 1, pattern(3 * 1024 * 1024, 2));
+      assert.deepEqual(await within(small, 5000, "the small receive"), pattern(100, 1));
+      assert.deepEqual(await within(large, 5000, "the large receive"), pattern(3 * 1024 * 1024, 2));
+      // And the next exchange, right away, in both directions.
+      const back = b.recv(0, 2);
+      await a.send(1, 2, pattern(5000, 3));
+      assert.deepEqual(await within(back, 5000, "the reply"), pattern(5000, 3));
+    } finally {
+      await g.close();
+    }
+  }
+});
