@@ -58,9 +58,15 @@ function openLibc(): Libc | null {
   return libc;
 }
 
+/** This thread's errno (its location is fixed per thread, and a module lives on one thread). */
+let errnoView: Deno.UnsafePointerView | null | undefined;
+
 function errno(c: Libc): number {
-  const at = c.__errno_location();
-  return at ? new Deno.UnsafePointerView(at).getInt32() : 0;
+  if (errnoView === undefined) {
+    const at = c.__errno_location();
+    errnoView = at ? new Deno.UnsafePointerView(at) : null;
+  }
+  return errnoView ? errnoView.getInt32() : 0;
 }
 
 /** The port of a socket's own or peer address, or -1 if it is not an internet socket. */
