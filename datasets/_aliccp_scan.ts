@@ -328,6 +328,20 @@ class Scan {
     return c.rows >= this.batchRows;
   }
 
+  /**
+   * Ends the file: counts the malformed lines skipped and hands out the last
+   * rows; a file without one valid `what` (sample, row) is a usage error.
+   */
+  finish(path: string, what: string): AliCcpChunk | undefined {
+    this.stats.skipped = this.malformed.count;
+    if (this.stats.rows === 0) {
+      throw new UsageError(
+        `${path} has no valid ${what} (${this.malformed.count} malformed skipped)`,
+      );
+    }
+    return this.takeChunk();
+  }
+
   /** Hands out the rows gathered since the last chunk, if any. */
   takeChunk(): AliCcpChunk | undefined {
     const c = this.#chunk;
@@ -565,12 +579,8 @@ export async function* scanAliCcpRaw(
     if (scan.endRow(click, conversion)) return scan.takeChunk();
     return undefined;
   });
-  scan.stats.skipped = malformed.count;
-  const last = scan.takeChunk();
+  const last = scan.finish(path, "sample");
   if (last) yield last;
-  if (scan.stats.rows === 0) {
-    throw new UsageError(`${path} has no valid sample (${malformed.count} malformed skipped)`);
-  }
 }
 
 type Kind = 0 | 1 | 2 | 3; // click, purchase, dense, sparse
@@ -763,10 +773,6 @@ export async function* scanAliCcpCsv(
     if (scan.endRow(click, purchase)) return scan.takeChunk();
     return undefined;
   });
-  scan.stats.skipped = malformed.count;
-  const last = scan.takeChunk();
+  const last = scan.finish(path, "row");
   if (last) yield last;
-  if (scan.stats.rows === 0) {
-    throw new UsageError(`${path} has no valid row (${malformed.count} malformed skipped)`);
-  }
 }
