@@ -10,6 +10,7 @@ import { chromium } from "playwright-core";
 import { exists, ignoreUnless, needs } from "./_helpers/require.ts";
 import { writeReport } from "../bench/report/report.ts";
 import { FIGURE_IDS } from "../bench/paper/figures.ts";
+import { CHROMIUM_ARGS } from "../bench/figures/_screenshot.ts";
 import {
   figureSuiteRows,
   plainBenchRows,
@@ -36,16 +37,7 @@ Deno.test({
 
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-        ],
+        args: [...CHROMIUM_ARGS],
       });
       try {
         const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });

@@ -17,7 +17,7 @@ import { chromium } from "playwright-core";
 import { FIGURE_IDS } from "../paper/figures.ts";
 
 /** Chromium's flags: headless, no sandbox (root in containers), nothing fetched. */
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS: readonly string[] = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",
@@ -63,7 +63,7 @@ export async function screenshotReport(
   const url = new URL(`file://${await Deno.realPath(reportPath)}`).href;
   const browser = await chromium.launch({
     executablePath: options.executablePath ?? "/usr/bin/chromium",
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS],
   });
   const written: string[] = [];
   try {
