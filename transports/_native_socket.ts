@@ -20,7 +20,6 @@ const SYMBOLS = {
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-  sched_yield: { parameters: [], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
@@ -236,11 +235,6 @@ export class NativeSocket {
   get stalled(): boolean {
     return (this.#read !== undefined && !this.#read.sleeping) ||
       (this.#write !== undefined && !this.#write.sleeping);
-  }
-
-  /** Gives the CPU to another runnable thread (between spins). */
-  yieldCpu(): void {
-    this.#c.sched_yield();
   }
 
   /** Closes the connection; a read or write still waiting fails. */

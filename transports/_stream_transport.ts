@@ -20,6 +20,7 @@ import {
 import { type ClaimedReceive, Mailbox } from "./_mailbox.ts";
 import { PeerError, ProtocolError } from "./errors.ts";
 import { NativeSocket } from "./_native_socket.ts";
+import { yieldCpu } from "../util/spin.ts";
 import {
   checkPeerAndTag,
   FRAME_HEADROOM,
@@ -343,7 +344,7 @@ export class StreamTransport implements Transport {
       if (!stalled) return;
       if (this.#awaited === 0) return this.#watchIdle();
       if (performance.now() >= end || !this.#spinWhile()) break;
-      this.#natives[0].yieldCpu();
+      yieldCpu();
     }
     for (const socket of this.#natives) socket.sleep();
   }
