@@ -37,6 +37,7 @@ import { RunError } from "../util/errors.ts";
 import { addressOf, PinnedBlock } from "../transports/mpi/memory.ts";
 import {
   acquireMpi,
+  type MpiAlltoallvArgs,
   type MpiHandle,
   type MpiOptions,
   type MpiSession,
@@ -229,17 +230,7 @@ class MpiNativeImpl implements MpiNativeAlltoallv {
       );
       this.#prepareRecv(round);
       this.#call(
-        fn.MPI_Alltoallv(
-          round.sendBase,
-          round.sendCountsAddress,
-          round.sendDisplsAddress,
-          this.session.lib.byte,
-          round.recvAddress,
-          round.recvCountsAddress,
-          round.recvDisplsAddress,
-          this.session.lib.byte,
-          this.#dataComm,
-        ),
+        fn.MPI_Alltoallv(...this.#dataArgs(round)),
         "MPI_Alltoallv",
       );
       return this.#finish(round);
@@ -267,19 +258,9 @@ class MpiNativeImpl implements MpiNativeAlltoallv {
   #exchangeKnown(round: Round): IterationBlocks | undefined {
     if (this.lag === 0) {
       this.#prepareRecv(round);
-      const { fn, byte } = this.session.lib;
+      const { fn } = this.session.lib;
       this.#call(
-        fn.MPI_Alltoallv(
-          round.sendBase,
-          round.sendCountsAddress,
-          round.sendDisplsAddress,
-          byte,
-          round.recvAddress,
-          round.recvCountsAddress,
-          round.recvDisplsAddress,
-          byte,
-          this.#dataComm,
-        ),
+        fn.MPI_Alltoallv(...this.#dataArgs(round)),
         "MPI_Alltoallv",
       );
       return this.#finish(round);
@@ -288,6 +269,22 @@ class MpiNativeImpl implements MpiNativeAlltoallv {
     this.#window.push(round);
     this.#progress();
     return this.#window.length > this.lag ? this.#completeOldest() : undefined;
+  }
+
+  /** The data collective's arguments for a round whose counts and buffers are ready. */
+  #dataArgs(round: Round): MpiAlltoallvArgs {
+    const { byte } = this.session.lib;
+    return [
+      round.sendBase,
+      round.sendCountsAddress,
+      round.sendDisplsAddress,
+      byte,
+      round.recvAddress,
+      round.recvCountsAddress,
+      round.recvDisplsAddress,
+      byte,
+      this.#dataComm,
+    ];
   }
 
   #call(code: number, what: string): void {
@@ -376,20 +373,9 @@ class MpiNativeImpl implements MpiNativeAlltoallv {
 
   #postData(round: Round): void {
     this.#prepareRecv(round);
-    const { fn, byte } = this.session.lib;
+    const { fn } = this.session.lib;
     this.session.check(
-      fn.MPI_Ialltoallv(
-        round.sendBase,
-        round.sendCountsAddress,
-        round.sendDisplsAddress,
-        byte,
-        round.recvAddress,
-        round.recvCountsAddress,
-        round.recvDisplsAddress,
-        byte,
-        this.#dataComm,
-        round.dataRequest,
-      ),
+      fn.MPI_Ialltoallv(...this.#dataArgs(round), round.dataRequest),
       `MPI_Ialltoallv (iteration ${round.iter})`,
     );
     round.state = "data";

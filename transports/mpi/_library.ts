@@ -58,6 +58,22 @@ const SYMBOLS = {
 export type MpiHandle = bigint | number;
 
 /**
+ * `MPI_Alltoallv`'s arguments: send buffer, counts and displacements (addresses)
+ * and type, then the same for receiving, then the communicator.
+ */
+export type MpiAlltoallvArgs = [
+  sendBuf: bigint,
+  sendCounts: bigint,
+  sendDispls: bigint,
+  sendType: MpiHandle,
+  recvBuf: bigint,
+  recvCounts: bigint,
+  recvDispls: bigint,
+  recvType: MpiHandle,
+  comm: MpiHandle,
+];
+
+/**
  * The MPI functions this suite calls. Pointer parameters are addresses
  * (`bigint`, e.g. from `PinnedBlock.at`); every function returns an MPI error
  * code (0 is MPI_SUCCESS) except `MPI_Wtime`.
@@ -130,17 +146,7 @@ export interface MpiFunctions {
     comm: MpiHandle,
   ): number;
   /** `MPI_Alltoallv(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm)`. */
-  MPI_Alltoallv(
-    sendBuf: bigint,
-    sendCounts: bigint,
-    sendDispls: bigint,
-    sendType: MpiHandle,
-    recvBuf: bigint,
-    recvCounts: bigint,
-    recvDispls: bigint,
-    recvType: MpiHandle,
-    comm: MpiHandle,
-  ): number;
+  MPI_Alltoallv(...args: MpiAlltoallvArgs): number;
   /** `MPI_Ialltoall(..., comm, MPI_Request *request)`. */
   MPI_Ialltoall(
     sendBuf: bigint,
@@ -152,19 +158,8 @@ export interface MpiFunctions {
     comm: MpiHandle,
     request: bigint,
   ): number;
-  /** `MPI_Ialltoallv(..., comm, MPI_Request *request)`. */
-  MPI_Ialltoallv(
-    sendBuf: bigint,
-    sendCounts: bigint,
-    sendDispls: bigint,
-    sendType: MpiHandle,
-    recvBuf: bigint,
-    recvCounts: bigint,
-    recvDispls: bigint,
-    recvType: MpiHandle,
-    comm: MpiHandle,
-    request: bigint,
-  ): number;
+  /** `MPI_Ialltoallv(..., comm, MPI_Request *request)`: `MPI_Alltoallv`'s arguments and a request. */
+  MPI_Ialltoallv(...args: [...MpiAlltoallvArgs, request: bigint]): number;
 }
 
 /** An open MPI library: its functions and the family's predefined handles. */

@@ -15,6 +15,7 @@ export {
   acquireMpi,
   type HandleSource,
   type MpiAbi,
+  type MpiAlltoallvArgs,
   type MpiFamily,
   type MpiFunctions,
   type MpiHandle,

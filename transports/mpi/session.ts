@@ -16,7 +16,7 @@ import { type MpiHandle, type MpiLibrary, openLibrary } from "./_library.ts";
 import { PinnedBlock } from "./memory.ts";
 
 export type { HandleSource, MpiAbi, MpiFamily } from "./_abi.ts";
-export type { MpiFunctions, MpiHandle, MpiLibrary } from "./_library.ts";
+export type { MpiAlltoallvArgs, MpiFunctions, MpiHandle, MpiLibrary } from "./_library.ts";
 
 /** Options that pick and start the MPI library. */
 export interface MpiOptions {
