@@ -15,6 +15,7 @@ import { LineReader } from "./_lines.ts";
 import { FirstSeenDictionary, FloatColumn, IntColumn } from "./_dictionary.ts";
 import { MalformedCounter, type ReadOptions } from "./malformed.ts";
 import { DenseAccumulator } from "./stats.ts";
+import { grown } from "./_grow.ts";
 
 /** Ali-CCP's fields in the order the Dataset lists them (unknown fields follow). */
 export const ALI_CCP_FIELDS: readonly string[] = [
@@ -202,12 +203,8 @@ class Pairs {
   length = 0;
   push(slot: number, id: number): void {
     if (this.length === this.slots.length) {
-      const s = new Uint16Array(this.length * 2);
-      s.set(this.slots);
-      this.slots = s;
-      const d = new Uint32Array(this.length * 2);
-      d.set(this.ids);
-      this.ids = d;
+      this.slots = grown(this.slots, this.length * 2);
+      this.ids = grown(this.ids, this.length * 2);
     }
     this.slots[this.length] = slot;
     this.ids[this.length++] = id;
@@ -272,9 +269,7 @@ class Scan {
   addField(name: string): number {
     const slot = this.stats.addField(name);
     if (slot >= this.#rowCount.length) {
-      const bigger = new Int32Array(this.#rowCount.length * 2);
-      bigger.set(this.#rowCount);
-      this.#rowCount = bigger;
+      this.#rowCount = grown(this.#rowCount, this.#rowCount.length * 2);
     }
     this.#chunk?.addField();
     return slot;
@@ -362,15 +357,9 @@ class LineFeatures {
   length = 0;
   push(nameStart: number, nameEnd: number, id: number): void {
     if (this.length === this.slots.length) {
-      const s = new Int32Array(this.length * 2);
-      s.set(this.slots);
-      this.slots = s;
-      const d = new Float64Array(this.length * 2);
-      d.set(this.ids);
-      this.ids = d;
-      const n = new Int32Array(this.length * 4);
-      n.set(this.names);
-      this.names = n;
+      this.slots = grown(this.slots, this.length * 2);
+      this.ids = grown(this.ids, this.length * 2);
+      this.names = grown(this.names, this.length * 4);
     }
     this.names[2 * this.length] = nameStart;
     this.names[2 * this.length + 1] = nameEnd;

@@ -10,6 +10,7 @@ import { UsageError } from "../util/errors.ts";
 import { FirstSeenDictionary } from "./_dictionary.ts";
 import { LineReader } from "./_lines.ts";
 import { MalformedCounter, type ReadOptions } from "./malformed.ts";
+import { grown, type TypedColumn } from "./_grow.ts";
 
 /** Number of integer (dense) columns. */
 export const DENSE_COUNT = 13;
@@ -84,16 +85,12 @@ function newChunk(capacity: number, trackMissing: boolean): CriteoChunk {
 }
 
 function growChunk(chunk: CriteoChunk): void {
-  const grow = <T extends Int32Array | Float32Array | Uint8Array>(a: T, make: (n: number) => T) => {
-    const b = make(a.length * 2);
-    b.set(a);
-    return b;
-  };
-  chunk.labels = grow(chunk.labels, (n) => new Float32Array(n));
-  chunk.xInt = grow(chunk.xInt, (n) => new Int32Array(n));
-  chunk.cat = chunk.cat.map((c) => grow(c, (n) => new Int32Array(n)));
-  if (chunk.denseMissing) chunk.denseMissing = grow(chunk.denseMissing, (n) => new Uint8Array(n));
-  if (chunk.catMissing) chunk.catMissing = grow(chunk.catMissing, (n) => new Uint8Array(n));
+  const doubled = <T extends TypedColumn>(a: T) => grown(a, a.length * 2);
+  chunk.labels = doubled(chunk.labels);
+  chunk.xInt = doubled(chunk.xInt);
+  chunk.cat = chunk.cat.map(doubled);
+  if (chunk.denseMissing) chunk.denseMissing = doubled(chunk.denseMissing);
+  if (chunk.catMissing) chunk.catMissing = doubled(chunk.catMissing);
 }
 
 function countFields(buffer: Uint8Array, start: number, end: number): number {

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { grown } from "./_grow.ts";
+
 /** Maps uint32 values to 0, 1, 2, ... in the order they are first seen. */
 export class FirstSeenDictionary {
   // Interleaved [key, index + 1] pairs (0 = free slot), so a probe touches one cache line.
@@ -114,9 +116,7 @@ class Column<A extends Int32Array | Float32Array> {
   /** Appends one value. */
   push(value: number): void {
     if (this.length === this.data.length) {
-      const bigger = this.#make(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
+      this.data = grown(this.data, this.data.length * 2);
     }
     this.data[this.length++] = value;
   }

@@ -75,6 +75,34 @@ Deno.test("aliccp raw: skeleton joined with common features; bags; first-appeara
   });
 });
 
+Deno.test("aliccp raw: lines of hundreds of features and common files of many pairs are read whole", async () => {
+  // 300 features a line (more than a line's first buffer), 90,000 common pairs
+  // (more than the common columns' first capacity): every buffer has to grow.
+  const users = 300, perLine = 300;
+  const features = (u: number) =>
+    Array.from({ length: perLine }, (_, j) => ["109_14", u * 1000 + j] as [string, number]);
+  const common = Array.from({ length: users }, (_, u) => `u${u},${perLine},${list(...features(u))}`)
+    .join("\n") + "\n";
+  const skeleton = Array.from(
+    { length: users },
+    (_, u) =>
+      `${u + 1},${u % 2},0,u${u},${perLine},${
+        list(...features(u).map(([, id]) => ["210", id] as [string, number]))
+      }`,
+  ).join("\n") + "\n";
+  await inDir({ "skel.csv": skeleton, "common.csv": common }, async (dir) => {
+    const data = await readAliCcpRaw(`${dir}/skel.csv`, { common: `${dir}/common.csv` });
+    assert.equal(data.rows, users);
+    const firstSeen = (u: number) => Array.from({ length: perLine }, (_, j) => u * perLine + j);
+    for (const u of [0, 1, 218, 299]) {
+      assert.deepEqual(bag(data, "109_14", u), firstSeen(u));
+      assert.deepEqual(bag(data, "210", u), firstSeen(u));
+    }
+    const sizes = Object.fromEntries(data.sparse.map((s, i) => [s.name, data.tableSizes[i]]));
+    assert.equal(sizes["109_14"], users * perLine);
+  });
+});
+
 Deno.test("aliccp raw: malformed samples and common lines are skipped and counted", async () => {
   const common = COMMON + `uC,3,${list(["101", 1])}\n` + "uD,1\n";
   const skeleton = [

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { readCriteo, streamCriteo } from "../datasets/criteo.ts";
 import { MalformedLineError } from "../datasets/malformed.ts";
 import { inspectFile } from "../datasets/inspect.ts";
+import { generateMiniKaggle } from "../datasets/generate.ts";
 import { LineReader } from "../datasets/_lines.ts";
 import { UsageError } from "../util/errors.ts";
 
@@ -279,6 +280,30 @@ Deno.test("criteo: the scanner matches a plain reference of DLRM's rules, whole 
       ),
       { numRuns: 40 },
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("criteo: a whole read that outgrows its first buffers equals the streamed chunks", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // More rows than a whole read's first buffers hold: they grow twice.
+    const path = `${dir}/mk.txt`;
+    await generateMiniKaggle(path, 40_000, 3);
+    const whole = await readCriteo(path);
+    assert.equal(whole.rows, 40_000);
+    let at = 0;
+    for await (const chunk of streamCriteo(path, { batchRows: 10_000 })) {
+      const rows = [at, at + chunk.rows];
+      assert.deepEqual(chunk.labels, whole.labels.subarray(...rows));
+      assert.deepEqual(chunk.dense, whole.dense.subarray(rows[0] * 13, rows[1] * 13));
+      chunk.sparse.forEach((f, j) =>
+        assert.deepEqual(f.indices, whole.sparse[j].indices.subarray(...rows))
+      );
+      at += chunk.rows;
+    }
+    assert.equal(at, whole.rows);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
