@@ -10,6 +10,7 @@
 
 import { UsageError } from "../util/errors.ts";
 import type { Dataset, SparseFeature } from "./types.ts";
+import { concatRows, rechunk } from "./_rechunk.ts";
 import { DATA_FORMATS, type DataFormat, detectFormat, type LoadOptions } from "./load.ts";
 import { CRITEO_DENSE_NAMES, CRITEO_SPARSE_NAMES, streamCriteo } from "./criteo.ts";
 import {
@@ -56,114 +57,6 @@ function silent(options: LoadOptions): LoadOptions {
   return { ...options, onMalformed: () => {} };
 }
 
-/** Re-chunks a stream of any chunk sizes into chunks of exactly `batchRows` (the last shorter). */
-async function* rechunk(
-  source: AsyncIterable<DatasetChunk>,
-  batchRows: number,
-  sparseCount: number,
-  denseCount: number,
-): AsyncGenerator<DatasetChunk> {
-  let pending: DatasetChunk[] = [];
-  let have = 0;
-  let next = 0;
-  for await (const chunk of source) {
-    if (chunk.rows === 0) continue;
-    pending.push(chunk);
-    have += chunk.rows;
-    while (have >= batchRows) {
-      const out = concatRows(pending, batchRows, sparseCount, denseCount, next);
-      next += batchRows;
-      pending = dropRows(pending, batchRows);
-      have -= batchRows;
-      yield out;
-    }
-  }
-  if (have > 0) yield concatRows(pending, have, sparseCount, denseCount, next);
-}
-
-function sliceChunk(c: DatasetChunk, from: number, rows: number): DatasetChunk {
-  const d = c.denseNames.length;
-  return {
-    firstRow: c.firstRow + from,
-    rows,
-    denseNames: c.denseNames,
-    dense: c.dense.subarray(from * d, (from + rows) * d),
-    sparse: c.sparse.map((f) => {
-      const a = f.offsets[from];
-      const offsets = new Int32Array(rows + 1);
-      for (let r = 0; r <= rows; r++) offsets[r] = f.offsets[from + r] - a;
-      return { name: f.name, offsets, indices: f.indices.subarray(a, f.offsets[from + rows]) };
-    }),
-  };
-}
-
-function dropRows(pending: DatasetChunk[], rows: number): DatasetChunk[] {
-  const out: DatasetChunk[] = [];
-  let left = rows;
-  for (const c of pending) {
-    if (left >= c.rows) {
-      left -= c.rows;
-      continue;
-    }
-    out.push(left > 0 ? sliceChunk(c, left, c.rows - left) : c);
-    left = 0;
-  }
-  return out;
-}
-
-function concatRows(
-  pending: DatasetChunk[],
-  rows: number,
-  sparseCount: number,
-  denseCount: number,
-  firstRow: number,
-): DatasetChunk {
-  const parts: DatasetChunk[] = [];
-  let left = rows;
-  for (const c of pending) {
-    if (left === 0) break;
-    const take = Math.min(left, c.rows);
-    parts.push(take === c.rows ? c : sliceChunk(c, 0, take));
-    left -= take;
-  }
-  if (parts.length === 1 && parts[0].sparse.length === sparseCount) {
-    return { ...parts[0], firstRow };
-  }
-  const dense = new Float32Array(rows * denseCount);
-  let at = 0;
-  for (const p of parts) {
-    dense.set(p.dense, at);
-    at += p.dense.length;
-  }
-  const sparse: SparseFeature[] = [];
-  for (let j = 0; j < sparseCount; j++) {
-    const offsets = new Int32Array(rows + 1);
-    let n = 0;
-    for (const p of parts) n += p.sparse[j] ? p.sparse[j].indices.length : 0;
-    const indices = new Int32Array(n);
-    let r = 0;
-    let k = 0;
-    for (const p of parts) {
-      const f = p.sparse[j];
-      for (let i = 0; i < p.rows; i++) {
-        offsets[r + i] = k + (f ? f.offsets[i] : 0);
-      }
-      if (f) {
-        indices.set(f.indices, k);
-        k += f.indices.length;
-      }
-      r += p.rows;
-    }
-    offsets[rows] = k;
-    sparse.push({
-      name: parts.find((p) => p.sparse[j])?.sparse[j].name ?? `s${j}`,
-      offsets,
-      indices,
-    });
-  }
-  return { firstRow, rows, denseNames: parts[0].denseNames, dense, sparse };
-}
-
 async function openCriteo(path: string, options: LoadOptions): Promise<StreamedDataset> {
   let rows = 0;
   let skipped = 0;
@@ -191,7 +84,7 @@ async function openCriteo(path: string, options: LoadOptions): Promise<StreamedD
           firstRow += c.rows;
         }
       })();
-      return rechunk(source, batchRows, CRITEO_SPARSE_NAMES.length, CRITEO_DENSE_NAMES.length);
+      return rechunk(source, batchRows, CRITEO_SPARSE_NAMES, CRITEO_DENSE_NAMES.length);
     },
   };
 }
@@ -215,7 +108,6 @@ async function openAliCcp(
   const tableSizes = format === "aliccp-csv"
     ? (options.tableRows ? [...options.tableRows] : stats.tableSizesAsGiven(options.maxIndRange))
     : stats.names.map((_, j) => cap > 0 ? Math.min(stats.distinct(j), cap) : stats.distinct(j));
-  const sparseCount = stats.names.length;
   const denseCount = stats.dense.length;
   return {
     rows,
@@ -232,7 +124,7 @@ async function openAliCcp(
           yield c;
         }
       })();
-      return rechunk(source, batchRows, sparseCount, denseCount);
+      return rechunk(source, batchRows, stats.names, denseCount);
     },
   };
 }
@@ -381,7 +273,7 @@ export async function firstRows(data: StreamedDataset, rows: number): Promise<Da
   return concatRows(
     pending,
     Math.min(want, have),
-    data.sparseNames.length,
+    data.sparseNames,
     data.denseNames.length,
     0,
   );

@@ -100,6 +100,43 @@ for (const kind of ["criteo", "npz", "aliccp-csv", "aliccp-raw"]) {
   });
 }
 
+for (const kind of ["criteo", "aliccp-csv", "aliccp-raw"]) {
+  Deno.test(`stream ${kind}: malformed lines between valid ones: chunks are exact batches of the valid rows`, async () => {
+    const lines = (await Deno.readTextFile(await file(kind))).split("\n");
+    // A malformed line after every 97th: the scanner's chunks then end off the batch grid.
+    const corrupted = lines.flatMap((l, i) => i > 0 && i % 97 === 0 && l ? ["x,y", l] : [l]);
+    const base = (await file(kind)).split("/").pop()!;
+    const sub = `${dir}/malformed-${kind}`;
+    await Deno.mkdir(sub, { recursive: true });
+    const path = `${sub}/${base}`;
+    await Deno.writeTextFile(path, corrupted.join("\n"));
+    if (kind === "aliccp-raw") {
+      const common = base.replace("sample_skeleton", "common_features");
+      await Deno.copyFile(`${dir}/${common}`, `${sub}/${common}`);
+    }
+    const whole = await loadDataset(path);
+    assert.equal(whole.rows, ROWS);
+    const streamed = await openStreamedDataset(path);
+    assert.ok(streamed.skipped > 0);
+    let next = 0;
+    const sizes: number[] = [];
+    for await (const chunk of streamed.chunks(64)) {
+      assert.equal(chunk.firstRow, next);
+      sizes.push(chunk.rows);
+      const d = whole.denseNames.length;
+      assert.deepEqual(chunk.dense, whole.dense.subarray(next * d, (next + chunk.rows) * d));
+      for (let r = 0; r < chunk.rows; r++) {
+        for (let j = 0; j < whole.sparse.length; j++) {
+          assert.deepEqual(rowBag(chunk, j, r), rowBag(whole, j, next + r), `row ${next + r}`);
+        }
+      }
+      next += chunk.rows;
+    }
+    assert.equal(next, ROWS);
+    assert.deepEqual(sizes, [...Array(15).fill(64), ROWS - 15 * 64]);
+  });
+}
+
 Deno.test("stream: cleanup", async () => {
   await Deno.remove(dir, { recursive: true });
 });
