@@ -27,8 +27,10 @@ export interface RunStepOptions {
   onConfig?: (done: number, total: number) => void;
   /** Called with every output line (stdout and stderr), e.g. for `--verbose`. */
   onLine?: (line: string) => void;
-  /** Kill the step after this many seconds (default: no limit). */
+  /** Stop the step after this many seconds (default: no limit). */
   timeoutS?: number;
+  /** Seconds a step stopped on timeout has to end after SIGTERM before SIGKILL (default 10). */
+  graceS?: number;
   /** The `cli.ts` to run (default: this project's). */
   cli?: string | URL;
 }
@@ -104,12 +106,17 @@ export async function runStep(step: FigureStep, options: RunStepOptions = {}): P
     return { ok: false, code: -1, error: `Could not start: ${(e as Error).message}`, seconds: 0 };
   }
   let timedOut = false;
+  let killTimer: ReturnType<typeof setTimeout> | undefined;
+  const kill = (signal: Deno.Signal) => {
+    try {
+      child.kill(signal);
+    } catch { /* already gone */ }
+  };
   const timer = options.timeoutS === undefined ? undefined : setTimeout(() => {
     timedOut = true;
-    try {
-      // bench's launcher stops its ranks on SIGTERM.
-      child.kill("SIGTERM");
-    } catch { /* already gone */ }
+    // bench's launcher stops its ranks on SIGTERM; a step that ignores it is killed.
+    kill("SIGTERM");
+    killTimer = setTimeout(() => kill("SIGKILL"), (options.graceS ?? 10) * 1000);
   }, options.timeoutS * 1000);
   try {
     const [status] = await Promise.all([
@@ -132,6 +139,7 @@ export async function runStep(step: FigureStep, options: RunStepOptions = {}): P
       seconds: seconds(),
     };
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    clearTimeout(timer);
+    clearTimeout(killTimer);
   }
 }
