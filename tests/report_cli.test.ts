@@ -55,6 +55,24 @@ Deno.test("report: a missing directory or malformed file exits 2 with one error 
       bad.stderr,
     );
 
+    // A row that lost its last cell (a hand-edited or cut file).
+    await writeResultDir(`${dir}/cut`, runJson({}), plainBenchRows());
+    const text = await Deno.readTextFile(`${dir}/cut/summary.csv`);
+    const [header, first, ...rest] = text.split("\n");
+    const cutRow = first.slice(0, first.lastIndexOf(","));
+    await Deno.writeTextFile(`${dir}/cut/summary.csv`, [header, cutRow, ...rest].join("\n"));
+    const cut = await run(["report", `${dir}/cut`]);
+    equal(cut.code, 2);
+    const cells = header.split(",").length;
+    ok(
+      cut.stderr.includes(
+        `error: Malformed ${dir}/cut/summary.csv: line 2 has ${
+          cells - 1
+        } cells, the header has ${cells}\n`,
+      ),
+      cut.stderr,
+    );
+
     const none = await run(["report"]);
     equal(none.code, 2);
   } finally {
