@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { generateAliCcpCsv, generateAliCcpRaw, generateMiniKaggle } from "../datasets/generate.ts";
 import { loadDataset } from "../datasets/load.ts";
 import { convertCriteoToNpz } from "../datasets/dlrm_npz.ts";
-import { openStreamedDataset } from "../datasets/stream.ts";
+import { openStreamedDataset, type StreamedDataset } from "../datasets/stream.ts";
 import type { Dataset } from "../datasets/types.ts";
 import { architecture } from "../dlrm/config.ts";
 import { runInference } from "../dlrm/distributed.ts";
@@ -43,6 +43,33 @@ function rowBag(data: Pick<Dataset, "sparse">, j: number, r: number): number[] {
   return [...f.indices.subarray(f.offsets[r], f.offsets[r + 1])];
 }
 
+/**
+ * Reads `streamed` in chunks of `batch` rows, checking each against the same rows of `whole`
+ * (dense values, and the bags of every `every`-th row); returns the chunk sizes.
+ */
+async function chunkSizesMatching(
+  streamed: StreamedDataset,
+  whole: Dataset,
+  batch: number,
+  every: number,
+): Promise<number[]> {
+  let next = 0;
+  const sizes: number[] = [];
+  for await (const chunk of streamed.chunks(batch)) {
+    assert.equal(chunk.firstRow, next);
+    sizes.push(chunk.rows);
+    const d = whole.denseNames.length;
+    assert.deepEqual(chunk.dense, whole.dense.subarray(next * d, (next + chunk.rows) * d));
+    for (let r = 0; r < chunk.rows; r += every) {
+      for (let j = 0; j < whole.sparse.length; j++) {
+        assert.deepEqual(rowBag(chunk, j, r), rowBag(whole, j, next + r), `row ${next + r}`);
+      }
+    }
+    next += chunk.rows;
+  }
+  return sizes;
+}
+
 for (const kind of ["criteo", "npz", "aliccp-csv", "aliccp-raw"]) {
   Deno.test(`stream ${kind}: chunks hold the rows loadDataset reads, and inference over them matches`, async () => {
     const path = await file(kind);
@@ -51,24 +78,7 @@ for (const kind of ["criteo", "npz", "aliccp-csv", "aliccp-raw"]) {
     assert.equal(streamed.rows, whole.rows);
     assert.deepEqual(streamed.tableSizes, whole.tableSizes);
     assert.deepEqual(streamed.sparseNames, whole.sparse.map((f) => f.name));
-    let next = 0;
-    const sizes: number[] = [];
-    for await (const chunk of streamed.chunks(300)) {
-      assert.equal(chunk.firstRow, next);
-      sizes.push(chunk.rows);
-      const d = whole.denseNames.length;
-      assert.deepEqual(
-        [...chunk.dense],
-        [...whole.dense.subarray(next * d, (next + chunk.rows) * d)],
-      );
-      for (let r = 0; r < chunk.rows; r += 37) {
-        for (let j = 0; j < whole.sparse.length; j++) {
-          assert.deepEqual(rowBag(chunk, j, r), rowBag(whole, j, next + r), `row ${next + r}`);
-        }
-      }
-      next += chunk.rows;
-    }
-    assert.deepEqual(sizes, [300, 300, 300, 100]);
+    assert.deepEqual(await chunkSizesMatching(streamed, whole, 300, 37), [300, 300, 300, 100]);
     // Ali-CCP raw has no dense features, which the DLRM bottom MLP needs.
     if (kind === "aliccp-raw") return;
     // Inference: batches of 64 over chunks of 128 rows, two passes (wrapping), as a benchmark runs.
@@ -118,21 +128,7 @@ for (const kind of ["criteo", "aliccp-csv", "aliccp-raw"]) {
     assert.equal(whole.rows, ROWS);
     const streamed = await openStreamedDataset(path);
     assert.ok(streamed.skipped > 0);
-    let next = 0;
-    const sizes: number[] = [];
-    for await (const chunk of streamed.chunks(64)) {
-      assert.equal(chunk.firstRow, next);
-      sizes.push(chunk.rows);
-      const d = whole.denseNames.length;
-      assert.deepEqual(chunk.dense, whole.dense.subarray(next * d, (next + chunk.rows) * d));
-      for (let r = 0; r < chunk.rows; r++) {
-        for (let j = 0; j < whole.sparse.length; j++) {
-          assert.deepEqual(rowBag(chunk, j, r), rowBag(whole, j, next + r), `row ${next + r}`);
-        }
-      }
-      next += chunk.rows;
-    }
-    assert.equal(next, ROWS);
+    const sizes = await chunkSizesMatching(streamed, whole, 64, 1);
     assert.deepEqual(sizes, [...Array(15).fill(64), ROWS - 15 * 64]);
   });
 }
