@@ -1,7 +1,8 @@
 /**
  * Where one exchange's time goes: the thread hand-off (shared memory against
  * postMessage), the socket round trip between two processes, the framing of a
- * block (header, arena, copy), and the whole synchronous exchange between two
+ * block (header, arena, copy), one rank's exchange with nobody (what thread
+ * progress costs by itself), and the whole synchronous exchange between two
  * ranks with inline and with thread progress, over Deno's socket ops and over
  * native (libc) socket I/O, beside OpenMPI's MPI_Alltoallv from
  * C over its TCP transport (bench/peers/build.sh). Repeats are interleaved; the
@@ -118,6 +119,40 @@ async function rankChild(
   await close();
 }
 
+/**
+ * One rank alone, so nothing crosses a socket: what a synchronous exchange of
+ * one block costs by itself, inline or through the progress thread (post,
+ * hand-off, the engine's bookkeeping, hand-off back, result).
+ */
+async function soloChild(progress: string, size: number, n: number) {
+  bindToCpu(0);
+  const token = crypto.randomUUID();
+  const store = await startRendezvousStore({ token });
+  const options = {
+    rank: 0,
+    size: 1,
+    token,
+    master: { hostname: "127.0.0.1", port: store.address.port },
+  };
+  let coll: Alltoallv;
+  let close: () => Promise<void>;
+  if (progress === "thread") {
+    const engine = await ProgressEngine.start("tcp", options);
+    coll = engine.alltoallv({ lag: 0 });
+    close = () => engine.close();
+  } else {
+    const t = await openTransport("tcp", options);
+    coll = new SyncAlltoallv(t, { arena: new IterationArena(2) });
+    close = () => t.close();
+  }
+  const blocks = [new Uint8Array(size)];
+  for (let i = 0; i < 100; i++) await coll.exchange(blocks);
+  console.log(await timeEach(n, () => coll.exchange(blocks)));
+  await coll.drain();
+  await close();
+  await store.close();
+}
+
 // ---- measurements run by the parent --------------------------------------
 
 async function handoff(n: number, how: "shared" | "message", spinUs: number): Promise<number> {
@@ -222,6 +257,15 @@ async function wholeExchange(mode: string, size: number, n: number): Promise<num
   }
 }
 
+async function soloExchange(progress: string, size: number, n: number): Promise<number> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", self, "--child", "solo", progress, String(size), String(n)],
+    stdout: "piped",
+  }).output();
+  if (out.code !== 0) throw new Error(`the one-rank ${progress} exchange failed`);
+  return Number(new TextDecoder().decode(out.stdout).trim());
+}
+
 let cBinary: string | undefined;
 
 /** OpenMPI's MPI_Alltoallv from C over its TCP transport, block sizes known (no counts exchange). */
@@ -249,6 +293,8 @@ if (args[0] === "--child") {
   const [, kind, ...rest] = args;
   if (kind === "socket") {
     await socketChild(rest[0], Number(rest[1]), Number(rest[2]), Number(rest[3]));
+  } else if (kind === "solo") {
+    await soloChild(rest[0], Number(rest[1]), Number(rest[2]));
   } else {
     await rankChild(
       Number(rest[0]),
@@ -275,6 +321,10 @@ const rows: [string, () => Promise<number>][] = [
     const kib = `${size / 1024} KiB`;
     return [
       [`framing and arena copies, ${kib}`, () => framing(size, n * 10)],
+      ...["inline", "thread"].map((progress): [string, () => Promise<number>] => [
+        `one rank alone (nothing sent), ${progress} progress, ${kib}`,
+        () => soloExchange(progress, size, n * 5),
+      ]),
       [`TCP round trip between two processes, ${kib}`, () => socketRoundTrip(size, n)],
       ...["inline", "thread"].flatMap((progress) =>
         ["deno", "native"].map((io): [string, () => Promise<number>] => [
