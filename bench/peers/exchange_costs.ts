@@ -19,7 +19,7 @@ import { SyncAlltoallv } from "../../collectives/sync.ts";
 import { spinUntil } from "../../util/spin.ts";
 // The framing row times the wire format itself, so it reaches into the transport's internals.
 import { decodeHeader, FrameKind, HEADER_BYTES, writeHeader } from "../../transports/_framing.ts";
-import { openTransport } from "../../transports/open.ts";
+import { type OpenOptions, openTransport } from "../../transports/open.ts";
 import { startRendezvousStore } from "../../transports/rendezvous.ts";
 import type { Alltoallv } from "../../collectives/alltoallv.ts";
 import { mpiLaunchCommand } from "../../transports/mpi/launch.ts";
@@ -87,6 +87,35 @@ async function socketChild(role: string, port: number, size: number, n: number) 
   conn.close();
 }
 
+/**
+ * Opens a lag-0 collective inline or through the progress thread and times its
+ * exchanges of `size`-byte blocks (after 100 untimed ones).
+ */
+async function timeExchanges(
+  progress: string,
+  options: OpenOptions,
+  size: number,
+  n: number,
+): Promise<number> {
+  let coll: Alltoallv;
+  let close: () => Promise<void>;
+  if (progress === "thread") {
+    const engine = await ProgressEngine.start("tcp", options);
+    coll = engine.alltoallv({ lag: 0 });
+    close = () => engine.close();
+  } else {
+    const t = await openTransport("tcp", options);
+    coll = new SyncAlltoallv(t, { arena: new IterationArena(2) });
+    close = () => t.close();
+  }
+  const blocks = Array.from({ length: options.size }, () => new Uint8Array(size));
+  for (let i = 0; i < 100; i++) await coll.exchange(blocks);
+  const us = await timeEach(n, () => coll.exchange(blocks));
+  await coll.drain();
+  await close();
+  return us;
+}
+
 async function rankChild(
   rank: number,
   port: number,
@@ -99,24 +128,8 @@ async function rankChild(
   bindToCpu(rank % navigator.hardwareConcurrency);
   const [progress, socketIo] = mode.split("/") as ["thread" | "inline", "native" | "deno"];
   const master = { hostname: "127.0.0.1", port };
-  const options = { rank, size: 2, token, master, socketIo };
-  let coll: Alltoallv;
-  let close: () => Promise<void>;
-  if (progress === "thread") {
-    const engine = await ProgressEngine.start("tcp", options);
-    coll = engine.alltoallv({ lag: 0 });
-    close = () => engine.close();
-  } else {
-    const t = await openTransport("tcp", options);
-    coll = new SyncAlltoallv(t, { arena: new IterationArena(2) });
-    close = () => t.close();
-  }
-  const blocks = [new Uint8Array(size), new Uint8Array(size)];
-  for (let i = 0; i < 100; i++) await coll.exchange(blocks);
-  const us = await timeEach(n, () => coll.exchange(blocks));
+  const us = await timeExchanges(progress, { rank, size: 2, token, master, socketIo }, size, n);
   if (rank === 0) console.log(us);
-  await coll.drain();
-  await close();
 }
 
 /**
@@ -128,28 +141,8 @@ async function soloChild(progress: string, size: number, n: number) {
   bindToCpu(0);
   const token = crypto.randomUUID();
   const store = await startRendezvousStore({ token });
-  const options = {
-    rank: 0,
-    size: 1,
-    token,
-    master: { hostname: "127.0.0.1", port: store.address.port },
-  };
-  let coll: Alltoallv;
-  let close: () => Promise<void>;
-  if (progress === "thread") {
-    const engine = await ProgressEngine.start("tcp", options);
-    coll = engine.alltoallv({ lag: 0 });
-    close = () => engine.close();
-  } else {
-    const t = await openTransport("tcp", options);
-    coll = new SyncAlltoallv(t, { arena: new IterationArena(2) });
-    close = () => t.close();
-  }
-  const blocks = [new Uint8Array(size)];
-  for (let i = 0; i < 100; i++) await coll.exchange(blocks);
-  console.log(await timeEach(n, () => coll.exchange(blocks)));
-  await coll.drain();
-  await close();
+  const master = { hostname: "127.0.0.1", port: store.address.port };
+  console.log(await timeExchanges(progress, { rank: 0, size: 1, token, master }, size, n));
   await store.close();
 }
 
